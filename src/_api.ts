@@ -1,0 +1,530 @@
+/**
+ * The public functions, built once over any backend. The entry points
+ * (`auto.ts`, `deno.ts`, `bun.ts`, `node.ts`) bind them to a backend.
+ */
+
+import type { Backend } from "./_backend.ts";
+import { ChunkEncoder, type DataSource, toDataSource } from "./_data.ts";
+import { runAsync, runSync, Superseded } from "./_driver.ts";
+import {
+  commitTemp,
+  createTemp,
+  discardTemp,
+  type PendingTemp,
+  type ProtocolOptions,
+  removeStaleTemps,
+  type ResolvedTarget,
+  resolveTarget,
+  writeBytes,
+  writeWhole,
+} from "./_protocol.ts";
+import { describe, toPath } from "./_path.ts";
+import { WriteScheduler } from "./_scheduler.ts";
+import type {
+  AtomicFile,
+  CleanupOptions,
+  OpenOptions,
+  SyncWriteData,
+  SyncWriteOptions,
+  TextData,
+  WriteChunk,
+  WriteData,
+  WriteOptions,
+} from "./options.ts";
+
+/** The public API, bound to one backend. */
+export interface AtomicWriteApi {
+  writeFile(
+    path: string | URL,
+    data: WriteData,
+    options?: WriteOptions,
+  ): Promise<void>;
+  writeTextFile(
+    path: string | URL,
+    text: TextData,
+    options?: WriteOptions,
+  ): Promise<void>;
+  writeFileSync(
+    path: string | URL,
+    data: SyncWriteData,
+    options?: SyncWriteOptions,
+  ): void;
+  writeTextFileSync(
+    path: string | URL,
+    text: string | Iterable<string>,
+    options?: SyncWriteOptions,
+  ): void;
+  openAtomic(path: string | URL, options?: OpenOptions): Promise<AtomicFile>;
+  cleanupTemps(
+    directory: string | URL,
+    options?: CleanupOptions,
+  ): Promise<string[]>;
+}
+
+/** One scheduler for the process: every entry point shares the ordering. */
+const scheduler = new WriteScheduler();
+
+interface NormalizedOptions extends ProtocolOptions {
+  signal: AbortSignal | undefined;
+  coalesce: boolean;
+}
+
+const DURABILITIES = ["full", "file", "none"];
+const SYMLINK_POLICIES = ["follow", "replace"];
+
+function optionalBoolean(options: Record<string, unknown>, name: string) {
+  const value = options[name];
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(
+      `Expected option "${name}" to be a boolean, got ${describe(value)}`,
+    );
+  }
+  return value === true;
+}
+
+function oneOf(
+  options: Record<string, unknown>,
+  name: string,
+  allowed: string[],
+): string {
+  const value = options[name] ?? allowed[0];
+  if (typeof value !== "string" || !allowed.includes(value)) {
+    throw new TypeError(
+      `Expected option "${name}" to be ${
+        allowed.map((v) => `"${v}"`).join(" or ")
+      }, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function isId(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 &&
+    (value as number) < 2 ** 32 - 1;
+}
+
+/** Validates options before anything is touched. */
+function normalizeOptions(
+  input: unknown,
+  context: { backend: Backend },
+): NormalizedOptions {
+  if (input !== undefined && (typeof input !== "object" || input === null)) {
+    throw new TypeError(`Expected "options" to be an object, got ${describe(input)}`);
+  }
+  const options = (input ?? {}) as Record<string, unknown>;
+  const { mode, chown, signal } = options;
+  if (mode !== undefined) {
+    if (typeof mode !== "number") {
+      throw new TypeError(
+        `Expected option "mode" to be a number, got ${describe(mode)}`,
+      );
+    }
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+      throw new RangeError(
+        `Expected option "mode" to be an integer from 0 to 0o7777, got ${mode}`,
+      );
+    }
+    if (!context.backend.capabilities.mode) {
+      throw new TypeError(
+        `Option "mode" is not supported by the ${context.backend.name} backend`,
+      );
+    }
+  }
+  if (chown !== undefined && chown !== false) {
+    const ids = chown as { uid?: unknown; gid?: unknown };
+    if (typeof chown !== "object" || chown === null) {
+      throw new TypeError(
+        `Expected option "chown" to be { uid, gid } or false, got ${
+          describe(chown)
+        }`,
+      );
+    }
+    if (!isId(ids.uid) || !isId(ids.gid)) {
+      throw new RangeError(
+        `Expected option "chown" to hold non-negative integer uid and gid, got uid ${
+          describe(ids.uid)
+        } and gid ${describe(ids.gid)}`,
+      );
+    }
+    if (!context.backend.capabilities.chown) {
+      throw new TypeError(
+        `Option "chown" is not supported by the ${context.backend.name} backend`,
+      );
+    }
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Expected option "signal" to be an AbortSignal, got ${describe(signal)}`,
+    );
+  }
+  const normalized: NormalizedOptions = {
+    durability: oneOf(options, "durability", DURABILITIES) as
+      NormalizedOptions["durability"],
+    symlinks: oneOf(options, "symlinks", SYMLINK_POLICIES) as
+      NormalizedOptions["symlinks"],
+    mode: mode as number | undefined,
+    chown: chown as NormalizedOptions["chown"],
+    append: optionalBoolean(options, "append"),
+    createParents: optionalBoolean(options, "createParents"),
+    coalesce: optionalBoolean(options, "coalesce"),
+    signal: signal as AbortSignal | undefined,
+  };
+  if (normalized.append && normalized.coalesce) {
+    throw new TypeError(
+      `Options "append" and "coalesce" cannot be combined: coalescing would drop appended data`,
+    );
+  }
+  return normalized;
+}
+
+function toTextSource(text: unknown): unknown {
+  const ok = typeof text === "string" ||
+    (typeof text === "object" && text !== null &&
+      !ArrayBuffer.isView(text) && !(text instanceof ArrayBuffer) &&
+      (text instanceof ReadableStream || Symbol.asyncIterator in text ||
+        Symbol.iterator in text));
+  if (!ok) {
+    throw new TypeError(
+      `Expected "text" to be a string, ReadableStream<string> or (async) iterable of strings, got ${
+        describe(text)
+      }`,
+    );
+  }
+  return text;
+}
+
+function cancelSource(source: DataSource, reason: unknown): void {
+  if (source.kind === "async-iterator") source.cancel(reason);
+}
+
+/** Builds the API over the backend that `getBackend` returns (memoized). */
+export function createAtomicWrite(getBackend: () => Backend): AtomicWriteApi {
+  let cached: Backend | undefined;
+  const backend = () => cached ??= getBackend();
+
+  function syncPrimitives(name: string) {
+    const current = backend();
+    if (!current.sync) {
+      throw new TypeError(
+        `${name} is not available with the ${current.name} backend: use the asynchronous variant`,
+      );
+    }
+    return current.sync;
+  }
+
+  async function writeData(
+    path: string,
+    source: DataSource,
+    options: NormalizedOptions,
+  ): Promise<void> {
+    const current = backend();
+    const { capabilities } = current;
+    if (source.kind === "blob" && !current.writeBlob) {
+      source = toDataSource(source.blob.stream());
+    }
+    const sequence = scheduler.nextSequence();
+    const context = { path, signal: options.signal };
+    const resolving = runAsync(
+      resolveTarget(path, options, capabilities),
+      current,
+      context,
+    );
+    const target = resolving.then((resolved) => resolved.target);
+    const write = async (
+      data: DataSource,
+      isSuperseded: () => boolean,
+    ): Promise<boolean> => {
+      try {
+        await runAsync(
+          writeWhole(await resolving, data, options, capabilities),
+          current,
+          { ...context, shouldCommit: () => !isSuperseded() },
+        );
+        return true;
+      } catch (error) {
+        cancelSource(data, error);
+        if (error instanceof Superseded) return false;
+        throw error;
+      }
+    };
+    try {
+      if (options.coalesce) {
+        await scheduler.submitCoalesced(
+          sequence,
+          target,
+          source,
+          (dropped) => cancelSource(dropped, new Superseded()),
+          write,
+        );
+      } else {
+        await scheduler.submit(sequence, target, (isSuperseded) => {
+          if (isSuperseded()) {
+            cancelSource(source, new Superseded());
+            return Promise.resolve(false);
+          }
+          return write(source, isSuperseded);
+        });
+      }
+    } catch (error) {
+      cancelSource(source, error);
+      throw error;
+    }
+  }
+
+  function writeDataSync(
+    path: string,
+    source: DataSource,
+    options: NormalizedOptions,
+    name: string,
+  ): void {
+    const primitives = syncPrimitives(name);
+    if (source.kind !== "bytes" && source.kind !== "iterator") {
+      throw new TypeError(
+        `Expected byte-like data for ${name} (string, ArrayBuffer, ArrayBufferView or iterable), got a ${source.kind}: use the asynchronous variant for streams and Blobs`,
+      );
+    }
+    const { capabilities } = backend();
+    const sequence = scheduler.nextSequence();
+    const context = { path };
+    const resolved = runSync(
+      resolveTarget(path, options, capabilities),
+      primitives,
+      context,
+    );
+    scheduler.runSync(resolved.target, sequence, () =>
+      runSync(
+        writeWhole(resolved, source, options, capabilities),
+        primitives,
+        context,
+      ));
+  }
+
+  function syncOptions(input: unknown, name: string): NormalizedOptions {
+    const options = normalizeOptions(input, { backend: backend() });
+    if (options.signal || options.coalesce) {
+      throw new TypeError(
+        `Options "signal" and "coalesce" are not supported by ${name}`,
+      );
+    }
+    return options;
+  }
+
+  return {
+    async writeFile(path, data, options) {
+      const target = toPath(path);
+      const normalized = normalizeOptions(options, { backend: backend() });
+      const source = toDataSource(data);
+      normalized.signal?.throwIfAborted();
+      await writeData(target, source, normalized);
+    },
+
+    async writeTextFile(path, text, options) {
+      const target = toPath(path);
+      const normalized = normalizeOptions(options, { backend: backend() });
+      const source = toDataSource(toTextSource(text), "text");
+      normalized.signal?.throwIfAborted();
+      await writeData(target, source, normalized);
+    },
+
+    writeFileSync(path, data, options) {
+      const target = toPath(path);
+      const normalized = syncOptions(options, "writeFileSync");
+      const source = toDataSource(data);
+      writeDataSync(target, source, normalized, "writeFileSync");
+    },
+
+    writeTextFileSync(path, text, options) {
+      const target = toPath(path);
+      const normalized = syncOptions(options, "writeTextFileSync");
+      const source = toDataSource(toTextSource(text), "text");
+      writeDataSync(target, source, normalized, "writeTextFileSync");
+    },
+
+    async openAtomic(path, options) {
+      const target = toPath(path);
+      const normalized = normalizeOptions(options, { backend: backend() });
+      if (normalized.coalesce) {
+        throw new TypeError(`Option "coalesce" is not supported by openAtomic`);
+      }
+      normalized.signal?.throwIfAborted();
+      const current = backend();
+      const context = { path: target, signal: normalized.signal };
+      const resolved = await runAsync(
+        resolveTarget(target, normalized, current.capabilities),
+        current,
+        context,
+      );
+      const pending = await runAsync(
+        createTemp(resolved, normalized, current.capabilities),
+        current,
+        context,
+      );
+      return new PendingFile(target, resolved, pending, normalized, current);
+    },
+
+    async cleanupTemps(directory, options) {
+      const path = toPath(directory);
+      if (options !== undefined && (typeof options !== "object" || options === null)) {
+        throw new TypeError(`Expected "options" to be an object, got ${describe(options)}`);
+      }
+      const olderThan = options?.olderThan ?? 600_000;
+      if (typeof olderThan !== "number" || !(olderThan >= 0)) {
+        throw new RangeError(
+          `Expected option "olderThan" to be a non-negative number of milliseconds, got ${
+            describe(olderThan)
+          }`,
+        );
+      }
+      return await runAsync(
+        removeStaleTemps(path, olderThan, Date.now()),
+        backend(),
+        { path },
+      );
+    },
+  };
+}
+
+/** `AtomicFile`: a temp file that becomes the target on `commit()`. */
+class PendingFile implements AtomicFile {
+  readonly path: string;
+  #resolved: ResolvedTarget;
+  #pending: PendingTemp;
+  #options: NormalizedOptions;
+  #backend: Backend;
+  #encoder = new ChunkEncoder();
+  /** Writes are applied in call order. */
+  #writes: Promise<void> = Promise.resolve();
+  #state: "open" | "committing" | "committed" | "discarded" | "failed" =
+    "open";
+  #failure: unknown;
+  #writable?: WritableStream<WriteChunk>;
+
+  constructor(
+    path: string,
+    resolved: ResolvedTarget,
+    pending: PendingTemp,
+    options: NormalizedOptions,
+    backend: Backend,
+  ) {
+    this.path = path;
+    this.#resolved = resolved;
+    this.#pending = pending;
+    this.#options = options;
+    this.#backend = backend;
+    options.signal?.addEventListener("abort", () => {
+      if (this.#state === "open") this.discard().catch(() => {});
+    }, { once: true });
+  }
+
+  get writable(): WritableStream<WriteChunk> {
+    return this.#writable ??= new WritableStream<WriteChunk>({
+      write: (chunk) => this.write(chunk),
+      close: () => this.commit(),
+      abort: () => this.discard(),
+    });
+  }
+
+  #context() {
+    return { path: this.path, signal: this.#options.signal };
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#state === "failed") throw this.#failure;
+    if (this.#state !== "open") {
+      throw new DOMException(
+        `Cannot ${action} "${this.path}": the pending file is already ${this.#state}`,
+        "InvalidStateError",
+      );
+    }
+  }
+
+  /** Runs protocol steps after earlier writes; a failure discards the file. */
+  #run(work: () => Promise<void>): Promise<void> {
+    const result = this.#writes.then(async () => {
+      if (this.#state === "failed") throw this.#failure;
+      try {
+        await work();
+      } catch (error) {
+        if (this.#state === "open" || this.#state === "committing") {
+          this.#state = "failed";
+          this.#failure = error;
+          await runAsync(discardTemp(this.#pending), this.#backend, {
+            path: this.path,
+          });
+        }
+        throw error;
+      }
+    });
+    this.#writes = result.catch(() => {});
+    return result;
+  }
+
+  write(chunk: WriteChunk | ArrayBufferView | ArrayBuffer): Promise<void> {
+    try {
+      this.#assertOpen("write to");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const bytes = this.#encoder.encode(chunk);
+    return this.#run(() =>
+      runAsync(writeBytes(this.#pending, bytes), this.#backend, this.#context())
+    );
+  }
+
+  commit(): Promise<void> {
+    try {
+      this.#assertOpen("commit");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#state = "committing";
+    const rest = this.#encoder.flush();
+    const sequence = scheduler.nextSequence();
+    const backend = this.#backend;
+    return this.#run(async () => {
+      await runAsync(writeBytes(this.#pending, rest), backend, this.#context());
+      const renamed = await scheduler.submit(
+        sequence,
+        Promise.resolve(this.#resolved.target),
+        async (isSuperseded) => {
+          try {
+            await runAsync(
+              commitTemp(
+                this.#pending,
+                this.#options.durability,
+                backend.capabilities,
+              ),
+              backend,
+              { ...this.#context(), shouldCommit: () => !isSuperseded() },
+            );
+            return true;
+          } catch (error) {
+            if (error instanceof Superseded) return false;
+            throw error;
+          }
+        },
+      );
+      // A newer write won before this one started: drop the temp file.
+      if (!renamed) {
+        await runAsync(discardTemp(this.#pending), backend, { path: this.path });
+      }
+      this.#state = "committed";
+    });
+  }
+
+  async discard(): Promise<void> {
+    if (this.#state !== "open") {
+      await this.#writes;
+      return;
+    }
+    this.#state = "discarded";
+    await this.#writes;
+    await runAsync(discardTemp(this.#pending), this.#backend, {
+      path: this.path,
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.discard();
+  }
+}

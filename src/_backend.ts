@@ -1,0 +1,99 @@
+/**
+ * The contract between the one protocol (`_protocol.ts`) and the small
+ * per-runtime backends. A backend supplies primitives and declares what it
+ * can do; it never sequences them.
+ */
+
+/** What the protocol needs to know about an existing file system entry. */
+export interface EntryInfo {
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  /** Permission bits (`& 0o7777`), or `undefined` where the platform has none. */
+  mode: number | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+  /** Last modification, in milliseconds since the epoch. */
+  mtimeMs: number;
+}
+
+/** Options of `createTemp`. */
+export interface CreateTempOptions {
+  /** Permission bits to create the file with (the umask still applies). */
+  mode: number;
+  /** When set, the temp file starts as a copy of this file (append). */
+  copyFrom?: string;
+  /** The file this temp file will replace; informational (locks, checks). */
+  target: string;
+}
+
+/**
+ * The primitives, synchronous form. `H` is the backend's open-file handle.
+ * Every method throws the runtime's own error; the protocol maps it.
+ */
+export interface Primitives<H = unknown> {
+  /** Canonical path with every symlink resolved; throws ENOENT if missing. */
+  realPath(path: string): string;
+  /** Info about the entry itself (no link following), undefined if missing. */
+  lstat(path: string): EntryInfo | undefined;
+  /** Info about the entry (links followed), undefined if missing. */
+  stat(path: string): EntryInfo | undefined;
+  readLink(path: string): string;
+  /** Creates one directory; an existing one is not an error. */
+  makeDirectory(path: string): void;
+  /**
+   * Creates the file exclusively (fails with EEXIST if anything, even a
+   * dangling link, is there) and opens it for writing at its end.
+   */
+  createTemp(path: string, options: CreateTempOptions): H;
+  /** Writes bytes at the handle's position; returns how many were written. */
+  write(handle: H, bytes: Uint8Array): number;
+  chmod(handle: H, mode: number): void;
+  chown(handle: H, uid: number, gid: number): void;
+  /** Owner of the open file, to decide whether a chown is needed. */
+  owner(handle: H): { uid: number | undefined; gid: number | undefined };
+  sync(handle: H): void;
+  close(handle: H): void;
+  rename(from: string, to: string): void;
+  syncDirectory(path: string): void;
+  remove(path: string): void;
+  /** Names of the entries of a directory. */
+  readDirectory(path: string): string[];
+}
+
+/** The same primitives returning promises. */
+export type AsyncPrimitives<H = unknown> = {
+  [K in keyof Primitives<H>]: (
+    ...args: Parameters<Primitives<H>[K]>
+  ) => Promise<ReturnType<Primitives<H>[K]>>;
+};
+
+/** What a backend can and cannot do, so the protocol and tests adapt. */
+export interface Capabilities {
+  /** Directories can be fsynced (false on Windows). */
+  syncDirectory: boolean;
+  /** Permission bits exist (false on Windows and in the browser). */
+  mode: boolean;
+  /** Owners exist and can be changed. */
+  chown: boolean;
+  /** Symbolic links exist. */
+  symlinks: boolean;
+  /** A rename over a busy file may fail transiently (Windows): retry it. */
+  retryBusyRename: boolean;
+  /** Paths use `\` as well as `/` as separator (Windows). */
+  backslashSeparator: boolean;
+}
+
+/** Writes a whole `Blob` at the handle's position, if faster than a stream. */
+export type BlobWriter<H> = (handle: H, blob: Blob) => Promise<number>;
+
+/** A backend: named primitives plus capabilities. */
+export interface Backend<H = unknown> {
+  readonly name: string;
+  readonly capabilities: Capabilities;
+  readonly async: AsyncPrimitives<H>;
+  /** Absent where the platform has no synchronous file API (browser). */
+  readonly sync?: Primitives<H>;
+  /** Optional fast path for Blob inputs (Bun's `Bun.write` to an fd). */
+  readonly writeBlob?: BlobWriter<H>;
+}

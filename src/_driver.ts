@@ -1,0 +1,186 @@
+/**
+ * Runs protocol steps (`_protocol.ts`) against a backend, synchronously or
+ * asynchronously. Maps every backend error to an `AtomicWriteError` naming the
+ * step, and turns aborts and supersession into errors thrown into the
+ * protocol, so that its own cleanup runs.
+ */
+
+import type { Backend, Primitives } from "./_backend.ts";
+import type { Op, Steps } from "./_protocol.ts";
+import { AtomicWriteError } from "./errors.ts";
+
+/** Per-run context: what the driver checks between operations. */
+export interface RunContext {
+  /** The caller's path, named in errors. */
+  path: string;
+  signal?: AbortSignal;
+  /** Asked at the commit point: false means a newer write already won. */
+  shouldCommit?: () => boolean;
+}
+
+/** Thrown into the protocol when a newer write made this one pointless. */
+export class Superseded extends Error {
+  constructor() {
+    super("superseded by a newer write");
+    this.name = "Superseded";
+  }
+}
+
+type Outcome = { value: unknown } | { error: unknown };
+
+function wrap(context: RunContext, op: Op, error: unknown): unknown {
+  if (error instanceof AtomicWriteError || error instanceof Superseded) {
+    return error;
+  }
+  if (op.kind === "call") return new AtomicWriteError(context.path, op.step, error);
+  if (op.kind === "next") return new AtomicWriteError(context.path, "data", error);
+  if (op.kind === "blob") return new AtomicWriteError(context.path, "write", error);
+  return error;
+}
+
+function invoke(primitives: object, name: string, args: unknown[]): unknown {
+  return (primitives as Record<string, (...a: unknown[]) => unknown>)[name](
+    ...args,
+  );
+}
+
+/** Feeds one outcome into the generator; returns its next request. */
+function resume(
+  steps: Steps<unknown>,
+  outcome: Outcome,
+): IteratorResult<Op, unknown> {
+  return "error" in outcome
+    ? steps.throw(outcome.error)
+    : steps.next(outcome.value);
+}
+
+/** Runs steps with the synchronous primitives. */
+export function runSync<T>(
+  steps: Steps<T>,
+  primitives: Primitives,
+  context: RunContext,
+): T {
+  let outcome: Outcome = { value: undefined };
+  while (true) {
+    const request = resume(steps as Steps<unknown>, outcome);
+    if (request.done) return request.value as T;
+    const op = request.value;
+    try {
+      outcome = { value: performSync(op, primitives, context) };
+    } catch (error) {
+      outcome = { error: wrap(context, op, error) };
+    }
+  }
+}
+
+function performSync(
+  op: Op,
+  primitives: Primitives,
+  context: RunContext,
+): unknown {
+  switch (op.kind) {
+    case "call":
+      return invoke(primitives, op.name, op.args);
+    case "next": {
+      const result = (op.iterator as Iterator<unknown>).next();
+      if (result instanceof Promise) {
+        throw new TypeError(
+          "Expected a synchronous iterable: the synchronous variants accept no streams",
+        );
+      }
+      return result;
+    }
+    case "commit-point":
+      if (context.shouldCommit && !context.shouldCommit()) {
+        throw new Superseded();
+      }
+      return undefined;
+    case "sleep":
+      sleepSync(op.milliseconds);
+      return undefined;
+    case "blob":
+      throw new TypeError(
+        "Expected byte-like data: the synchronous variants cannot read a Blob",
+      );
+  }
+}
+
+let sleeper: Int32Array | undefined;
+
+function sleepSync(milliseconds: number): void {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(sleeper, 0, 0, milliseconds);
+}
+
+/** Runs steps with the asynchronous primitives. */
+export async function runAsync<T>(
+  steps: Steps<T>,
+  backend: Backend,
+  context: RunContext,
+): Promise<T> {
+  let outcome: Outcome = { value: undefined };
+  // Before the rename an abort wins; after the commit point it cannot. It is
+  // delivered once, so that the protocol's cleanup operations still run.
+  let abortable = true;
+  while (true) {
+    const request = resume(steps as Steps<unknown>, outcome);
+    if (request.done) return request.value as T;
+    const op = request.value;
+    try {
+      if (abortable && context.signal?.aborted) {
+        abortable = false;
+        throw context.signal.reason;
+      }
+      if (op.kind === "commit-point") abortable = false;
+      // Only real promises are awaited: the commit point and the rename that
+      // follows it run in one synchronous stretch, with no other code between.
+      const value = performAsync(op, backend, context);
+      outcome = { value: value instanceof Promise ? await value : value };
+    } catch (error) {
+      const isAbort = context.signal?.aborted &&
+        error === context.signal.reason;
+      if (isAbort) abortable = false;
+      outcome = { error: isAbort ? error : wrap(context, op, error) };
+    }
+  }
+}
+
+function performAsync(
+  op: Op,
+  backend: Backend,
+  context: RunContext,
+): unknown {
+  switch (op.kind) {
+    case "call":
+      // The rename is done synchronously where possible: a writeFileSync
+      // called while this rename sat in a thread pool could otherwise land
+      // first and then be overwritten by this older content.
+      if (op.name === "rename" && backend.sync) {
+        return invoke(backend.sync, op.name, op.args);
+      }
+      return invoke(backend.async, op.name, op.args);
+    case "next":
+      return raceAbort(op.iterator.next(), context.signal);
+    case "blob":
+      return backend.writeBlob!(op.handle, op.blob);
+    case "commit-point":
+      if (context.shouldCommit && !context.shouldCommit()) {
+        throw new Superseded();
+      }
+      return undefined;
+    case "sleep":
+      return new Promise((resolve) => setTimeout(resolve, op.milliseconds));
+  }
+}
+
+/** Waits for `value`, but rejects with the abort reason as soon as aborted. */
+function raceAbort<T>(value: T | Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return Promise.resolve(value);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(value).then(resolve, reject).finally(() =>
+      signal.removeEventListener("abort", onAbort)
+    );
+  });
+}

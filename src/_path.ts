@@ -1,0 +1,120 @@
+/**
+ * Path helpers that need no `node:path` (so browser bundles stay clean) and
+ * the temp-file naming scheme.
+ */
+
+/** Turns a `string | URL` argument into a path, validating it. */
+export function toPath(path: unknown): string {
+  if (path instanceof URL) {
+    if (path.protocol !== "file:") {
+      throw new TypeError(
+        `Expected a file: URL for "path", got "${path.href}"`,
+      );
+    }
+    let pathname = decodeURIComponent(path.pathname);
+    // file:///C:/x -> C:/x on Windows.
+    if (/^\/[A-Za-z]:\//.test(pathname)) pathname = pathname.slice(1);
+    path = pathname;
+  }
+  if (typeof path !== "string") {
+    throw new TypeError(
+      `Expected "path" to be a string or file: URL, got ${describe(path)}`,
+    );
+  }
+  if (path === "") throw new TypeError(`Expected "path" to be non-empty`);
+  if (path.includes("\0")) {
+    throw new TypeError(
+      `Expected "path" without NUL bytes, got ${JSON.stringify(path)}`,
+    );
+  }
+  return path;
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "object" || typeof value === "function") {
+    const name = (value as { constructor?: { name?: string } }).constructor
+      ?.name;
+    return name ? `an instance of ${name}` : `an object`;
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+function lastSeparator(path: string, backslash: boolean): number {
+  const slash = path.lastIndexOf("/");
+  return backslash ? Math.max(slash, path.lastIndexOf("\\")) : slash;
+}
+
+/** Splits a path into its directory and its last component. */
+export function splitPath(
+  path: string,
+  backslash = false,
+): { directory: string; name: string } {
+  let end = path.length;
+  while (end > 1 && isSeparator(path[end - 1], backslash)) end--;
+  const trimmed = path.slice(0, end);
+  const index = lastSeparator(trimmed, backslash);
+  if (index < 0) return { directory: ".", name: trimmed };
+  const directory = index === 0 ? trimmed[0] : trimmed.slice(0, index);
+  return { directory, name: trimmed.slice(index + 1) };
+}
+
+function isSeparator(char: string | undefined, backslash: boolean): boolean {
+  return char === "/" || (backslash && char === "\\");
+}
+
+/** True for `/x`, and on Windows for `C:\x`, `C:/x` and `\\server\x`. */
+export function isAbsolute(path: string, backslash = false): boolean {
+  if (path.startsWith("/")) return true;
+  return backslash && (/^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\"));
+}
+
+/** Joins a directory and a name. */
+export function joinPath(directory: string, name: string): string {
+  return directory.endsWith("/") || directory.endsWith("\\")
+    ? directory + name
+    : `${directory}/${name}`;
+}
+
+/** Suffix of every temp file; `cleanupTemps` only touches names ending so. */
+export const TEMP_SUFFIX = ".atomic-tmp";
+
+/**
+ * `.NAME.RANDOM.atomic-tmp`: hidden, beside the target, recognisable, with 80
+ * random bits. NAME is the target's name cut to at most 64 UTF-8 bytes, so the
+ * temp name stays well under the usual 255-byte limit whatever the target.
+ */
+export const TEMP_NAME_PATTERN = /^\..*\.[0-9a-v]{16}\.atomic-tmp$/;
+
+const MAX_NAME_BYTES = 64;
+const encoder = new TextEncoder();
+
+/** A fresh, unguessable temp name for a target named `name`. */
+export function tempName(name: string): string {
+  let prefix = name;
+  if (encoder.encode(prefix).length > MAX_NAME_BYTES) {
+    // Cut by code points so that no character is split.
+    const kept: string[] = [];
+    let bytes = 0;
+    for (const char of name) {
+      const size = encoder.encode(char).length;
+      if (bytes + size > MAX_NAME_BYTES) break;
+      kept.push(char);
+      bytes += size;
+    }
+    prefix = kept.join("");
+  }
+  return `.${prefix}.${randomToken()}${TEMP_SUFFIX}`;
+}
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuv";
+
+/** 16 base-32 characters from 80 random bits. */
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let token = "";
+  for (const byte of bytes) token += ALPHABET[byte & 31];
+  return token;
+}

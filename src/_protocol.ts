@@ -1,0 +1,454 @@
+/**
+ * THE atomic-write protocol, written once.
+ *
+ * Each step is a generator that yields operations (`Op`) instead of calling a
+ * backend, so the same sequence runs synchronously (`writeFileSync`),
+ * asynchronously (`writeFile`) and under a recording backend that enumerates
+ * crash states. `_driver.ts` executes the operations against a backend.
+ */
+
+import type { Capabilities, EntryInfo, Primitives } from "./_backend.ts";
+import { ChunkEncoder, type DataSource } from "./_data.ts";
+import { AtomicWriteError, type AtomicWriteStep } from "./errors.ts";
+import type { Durability, Ownership, SymlinkPolicy } from "./options.ts";
+import {
+  isAbsolute,
+  joinPath,
+  splitPath,
+  TEMP_NAME_PATTERN,
+  tempName,
+} from "./_path.ts";
+
+/** One operation requested by the protocol from its driver. */
+export type Op =
+  | {
+    kind: "call";
+    step: AtomicWriteStep;
+    name: keyof Primitives;
+    args: unknown[];
+  }
+  /** Read the next input chunk (step "data"). */
+  | { kind: "next"; iterator: Iterator<unknown> | AsyncIterator<unknown> }
+  /** Write a whole Blob (step "write"). */
+  | { kind: "blob"; handle: unknown; blob: Blob }
+  /** The last moment to abort: the rename comes next. */
+  | { kind: "commit-point" }
+  | { kind: "sleep"; milliseconds: number };
+
+/** A protocol step: yields operations, returns `T`. */
+export type Steps<T> = Generator<Op, T, unknown>;
+
+function* call<K extends keyof Primitives>(
+  step: AtomicWriteStep,
+  name: K,
+  ...args: Parameters<Primitives[K]>
+): Steps<ReturnType<Primitives[K]>> {
+  return (yield { kind: "call", step, name, args }) as ReturnType<
+    Primitives[K]
+  >;
+}
+
+/** Calls a primitive and gives its error back instead of throwing it. */
+function* attempt<K extends keyof Primitives>(
+  step: AtomicWriteStep,
+  name: K,
+  ...args: Parameters<Primitives[K]>
+): Steps<{ value?: ReturnType<Primitives[K]>; error?: AtomicWriteError }> {
+  try {
+    return { value: yield* call(step, name, ...args) };
+  } catch (error) {
+    if (error instanceof AtomicWriteError) return { error };
+    throw error;
+  }
+}
+
+/** Where a write goes, after links and parent directories are resolved. */
+export interface ResolvedTarget {
+  /** The path as the caller gave it (used in error messages). */
+  path: string;
+  /** The file that is replaced: canonical directory + name. */
+  target: string;
+  /** The canonical directory that holds the target (and the temp file). */
+  directory: string;
+  /** The target's name inside `directory`. */
+  name: string;
+}
+
+/** The options the protocol itself reads. */
+export interface ProtocolOptions {
+  durability: Durability;
+  mode: number | undefined;
+  chown: Ownership | false | undefined;
+  append: boolean;
+  createParents: boolean;
+  symlinks: SymlinkPolicy;
+}
+
+const MAX_SYMLINK_HOPS = 40;
+
+function fail(
+  path: string,
+  step: AtomicWriteStep,
+  code: string,
+  detail: string,
+): never {
+  throw new AtomicWriteError(
+    path,
+    step,
+    Object.assign(new Error(detail), { code }),
+    detail,
+  );
+}
+
+/**
+ * Step 1: resolve the target. With `symlinks: "follow"` links are followed to
+ * their final target (a dangling link's target is what gets created); with
+ * `"replace"` the link itself is the target. The directory is canonical, so
+ * two names for one file resolve to the same target.
+ */
+export function* resolveTarget(
+  path: string,
+  options: ProtocolOptions,
+  capabilities: Capabilities,
+): Steps<ResolvedTarget> {
+  const backslash = capabilities.backslashSeparator;
+  let linkPath = path;
+  if (options.symlinks === "follow" && capabilities.symlinks) {
+    const real = yield* attempt("resolve", "realPath", path);
+    if (real.value !== undefined) {
+      const { directory, name } = splitPath(real.value, backslash);
+      return { path, target: real.value, directory, name };
+    }
+    if (real.error?.code !== "ENOENT") throw withPath(real.error!, path);
+    // Missing, or a (chain of) dangling link(s): find the final name.
+    for (let hops = 0;; hops++) {
+      const info = yield* call("resolve", "lstat", linkPath);
+      if (!info?.isSymlink) break;
+      if (hops === MAX_SYMLINK_HOPS) {
+        fail(path, "resolve", "ELOOP", "too many levels of symbolic links");
+      }
+      const link = yield* call("resolve", "readLink", linkPath);
+      linkPath = isAbsolute(link, backslash)
+        ? link
+        : joinPath(splitPath(linkPath, backslash).directory, link);
+    }
+  }
+  const { directory, name } = splitPath(linkPath, backslash);
+  if (name === "" || name === "." || name === "..") {
+    fail(path, "resolve", "EISDIR", "the path names a directory");
+  }
+  let realDirectory = yield* attempt("resolve", "realPath", directory);
+  if (realDirectory.error?.code === "ENOENT" && options.createParents) {
+    yield* createParents(path, directory, options.durability, backslash);
+    realDirectory = yield* attempt("resolve", "realPath", directory);
+  }
+  if (realDirectory.error) throw withPath(realDirectory.error, path);
+  const canonical = realDirectory.value!;
+  return {
+    path,
+    target: joinPath(canonical, name),
+    directory: canonical,
+    name,
+  };
+}
+
+function withPath(error: AtomicWriteError, path: string): AtomicWriteError {
+  return error.path === path
+    ? error
+    : new AtomicWriteError(path, error.step, error.cause);
+}
+
+/** Creates the missing directories of `directory`, top-down. */
+function* createParents(
+  path: string,
+  directory: string,
+  durability: Durability,
+  backslash: boolean,
+): Steps<void> {
+  const missing: string[] = [];
+  let current = directory;
+  while (true) {
+    const info = yield* call("mkdir", "stat", current);
+    if (info) {
+      if (!info.isDirectory) {
+        fail(path, "mkdir", "ENOTDIR", `"${current}" is not a directory`);
+      }
+      break;
+    }
+    missing.unshift(current);
+    const parent = splitPath(current, backslash).directory;
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const created of missing) {
+    yield* call("mkdir", "makeDirectory", created);
+  }
+  if (durability === "full") {
+    // Each new entry lives in its parent directory: persist those entries.
+    for (const created of missing) {
+      yield* call("mkdir", "syncDirectory", splitPath(created, backslash).directory);
+    }
+  }
+}
+
+/** An open temp file and what is needed to finish or discard it. */
+export interface PendingTemp {
+  resolved: ResolvedTarget;
+  tempPath: string;
+  handle: unknown;
+  state: "open" | "closed" | "renamed" | "discarded";
+  /** Bytes written so far, including copied old content. */
+  size: number;
+}
+
+const CREATE_ATTEMPTS = 4;
+
+/**
+ * Steps 2 and 5a: create the temp file exclusively beside the target with
+ * its final permission bits and owner (before any data is in it), copying
+ * the old content first when appending.
+ */
+export function* createTemp(
+  resolved: ResolvedTarget,
+  options: ProtocolOptions,
+  capabilities: Capabilities,
+): Steps<PendingTemp> {
+  const { path, target } = resolved;
+  const existing: EntryInfo | undefined = options.symlinks === "replace"
+    ? yield* call("resolve", "lstat", target)
+    : yield* call("resolve", "stat", target);
+  if (existing?.isDirectory) {
+    fail(path, "resolve", "EISDIR", `"${target}" is a directory`);
+  }
+  const regular = existing?.isFile === true;
+  const mode = options.mode ??
+    (regular && capabilities.mode ? existing.mode : undefined);
+  const copyFrom = options.append && regular ? target : undefined;
+
+  let handle: unknown;
+  let tempPath = "";
+  for (let attempt = 1;; attempt++) {
+    tempPath = joinPath(resolved.directory, tempName(resolved.name));
+    try {
+      handle = yield* call(copyFrom ? "copy" : "open", "createTemp", tempPath, {
+        mode: mode ?? 0o666,
+        copyFrom,
+        target,
+      });
+      break;
+    } catch (error) {
+      // EEXIST here means an 80-bit collision or an attack: pick another name.
+      const retry = error instanceof AtomicWriteError &&
+        error.code === "EEXIST" && attempt < CREATE_ATTEMPTS;
+      if (!retry) throw error;
+    }
+  }
+  const pending: PendingTemp = {
+    resolved,
+    tempPath,
+    handle,
+    state: "open",
+    size: 0,
+  };
+  try {
+    yield* applyOwnership(pending, options, existing, capabilities);
+    // Explicit or inherited bits are applied exactly (the umask filtered them
+    // at create time). After chown, which may clear setuid/setgid bits.
+    if (mode !== undefined && capabilities.mode) {
+      yield* call("chmod", "chmod", handle, mode);
+    }
+  } catch (error) {
+    yield* discardTemp(pending);
+    throw error;
+  }
+  return pending;
+}
+
+function* applyOwnership(
+  pending: PendingTemp,
+  options: ProtocolOptions,
+  existing: EntryInfo | undefined,
+  capabilities: Capabilities,
+): Steps<void> {
+  if (options.chown === false || !capabilities.chown) return;
+  if (options.chown) {
+    // An explicit request that cannot be honoured is an error.
+    yield* call("chown", "chown", pending.handle, options.chown.uid, options.chown.gid);
+    return;
+  }
+  if (existing?.uid === undefined || existing.gid === undefined) return;
+  const current = yield* call("chown", "owner", pending.handle);
+  if (current.uid === existing.uid && current.gid === existing.gid) return;
+  const result = yield* attempt(
+    "chown",
+    "chown",
+    pending.handle,
+    existing.uid,
+    existing.gid,
+  );
+  // Only root (or CAP_CHOWN) may give files away: for others keeping the
+  // owner is best effort, as documented.
+  const code = result.error?.code;
+  if (result.error && code !== "EPERM" && code !== "EINVAL") {
+    throw result.error;
+  }
+}
+
+/** Step 3: write every byte of one chunk, looping on short writes. */
+export function* writeBytes(
+  pending: PendingTemp,
+  bytes: Uint8Array,
+): Steps<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = yield* call(
+      "write",
+      "write",
+      pending.handle,
+      offset === 0 ? bytes : bytes.subarray(offset),
+    );
+    if (!(written > 0)) {
+      fail(pending.resolved.path, "write", "EIO", "the write made no progress");
+    }
+    offset += written;
+    pending.size += written;
+  }
+}
+
+/** Step 3 for any input: pulls chunks and writes them all. */
+export function* writeSource(
+  pending: PendingTemp,
+  source: DataSource,
+): Steps<void> {
+  switch (source.kind) {
+    case "bytes":
+      return yield* writeBytes(pending, source.bytes);
+    case "blob": {
+      const written = (yield {
+        kind: "blob",
+        handle: pending.handle,
+        blob: source.blob,
+      }) as number;
+      if (written !== source.blob.size) {
+        fail(
+          pending.resolved.path,
+          "write",
+          "EIO",
+          `wrote ${written} of ${source.blob.size} bytes of a Blob`,
+        );
+      }
+      pending.size += written;
+      return;
+    }
+    default: {
+      const encoder = new ChunkEncoder();
+      while (true) {
+        const result = (yield {
+          kind: "next",
+          iterator: source.iterator,
+        }) as IteratorResult<unknown>;
+        if (result.done) break;
+        yield* writeBytes(pending, encoder.encode(result.value));
+      }
+      yield* writeBytes(pending, encoder.flush());
+    }
+  }
+}
+
+const RENAME_ATTEMPTS = 8;
+const BUSY_CODES = new Set(["EPERM", "EACCES", "EBUSY"]);
+
+/**
+ * Steps 4 to 6: fsync, close, rename over the target, fsync the directory.
+ * The temp name is never unlinked after the rename succeeded.
+ */
+export function* commitTemp(
+  pending: PendingTemp,
+  durability: Durability,
+  capabilities: Capabilities,
+): Steps<void> {
+  try {
+    if (durability !== "none") yield* call("sync", "sync", pending.handle);
+    pending.state = "closed";
+    yield* call("close", "close", pending.handle);
+    yield { kind: "commit-point" };
+    yield* renameWithRetry(pending, capabilities);
+    pending.state = "renamed";
+  } catch (error) {
+    yield* discardTemp(pending);
+    throw error;
+  }
+  if (durability === "full" && capabilities.syncDirectory) {
+    yield* call("sync-directory", "syncDirectory", pending.resolved.directory);
+  }
+}
+
+function* renameWithRetry(
+  pending: PendingTemp,
+  capabilities: Capabilities,
+): Steps<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return yield* call(
+        "rename",
+        "rename",
+        pending.tempPath,
+        pending.resolved.target,
+      );
+    } catch (error) {
+      // Windows: a reader, indexer or virus scanner holding the target open
+      // makes the rename fail for a moment. Back off: 10 ms, 20 ms ... ~1.3 s.
+      const busy = error instanceof AtomicWriteError &&
+        BUSY_CODES.has(error.code ?? "");
+      if (!busy || !capabilities.retryBusyRename || attempt === RENAME_ATTEMPTS) {
+        throw error;
+      }
+      yield { kind: "sleep", milliseconds: 10 * 2 ** (attempt - 1) };
+    }
+  }
+}
+
+/** Step 7: closes and removes the temp file. Never throws. */
+export function* discardTemp(pending: PendingTemp): Steps<void> {
+  if (pending.state === "renamed" || pending.state === "discarded") return;
+  if (pending.state === "open") yield* attempt("close", "close", pending.handle);
+  pending.state = "discarded";
+  yield* attempt("cleanup", "remove", pending.tempPath);
+}
+
+/** The whole protocol for one write whose data is known up front. */
+export function* writeWhole(
+  resolved: ResolvedTarget,
+  source: DataSource,
+  options: ProtocolOptions,
+  capabilities: Capabilities,
+): Steps<void> {
+  const pending = yield* createTemp(resolved, options, capabilities);
+  try {
+    yield* writeSource(pending, source);
+  } catch (error) {
+    yield* discardTemp(pending);
+    throw error;
+  }
+  yield* commitTemp(pending, options.durability, capabilities);
+}
+
+/** Removes stale temp files of this library from `directory`. */
+export function* removeStaleTemps(
+  directory: string,
+  olderThan: number,
+  now: number,
+): Steps<string[]> {
+  const removed: string[] = [];
+  const names = yield* call("cleanup", "readDirectory", directory);
+  for (const name of names) {
+    if (!TEMP_NAME_PATTERN.test(name)) continue;
+    const path = joinPath(directory, name);
+    const info = yield* attempt("cleanup", "lstat", path);
+    if (!info.value?.isFile || now - info.value.mtimeMs < olderThan) continue;
+    const result = yield* attempt("cleanup", "remove", path);
+    if (!result.error) removed.push(path);
+    else if (result.error.code !== "ENOENT") throw result.error;
+  }
+  return removed;
+}

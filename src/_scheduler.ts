@@ -1,0 +1,170 @@
+/**
+ * In-process ordering of writes to one file.
+ *
+ * Every call takes a sequence number when it is made. Writes to one file
+ * (keyed by the canonical target path) run one at a time in sequence order;
+ * a write that finds a newer one already committed skips its rename (the
+ * newer content wins, as if applied in call order). Synchronous writes cannot
+ * wait, so they run at once and mark themselves committed, which makes older
+ * pending asynchronous writes skip.
+ */
+
+/** A queued write: resolves to true if it renamed, false if it was skipped. */
+export type WriteTask = (isSuperseded: () => boolean) => Promise<boolean>;
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface Batch<P> {
+  sequence: number;
+  payload: P;
+  waiters: Waiter[];
+}
+
+interface FileState {
+  /** Settles when the last queued write for this file settles. */
+  tail: Promise<unknown>;
+  /** Queued or running writes. */
+  active: number;
+  /** Sequence number of the newest committed write. */
+  committed: number;
+  /** The coalescing batch that has not started yet, if any. */
+  batch?: Batch<unknown>;
+}
+
+/** Orders writes per file; one instance serves the whole process. */
+export class WriteScheduler {
+  #sequence = 0;
+  /** Enqueueing happens in call order even though resolving is parallel. */
+  #gate: Promise<void> = Promise.resolve();
+  #unqueued = 0;
+  #files = new Map<string, FileState>();
+
+  /** The next call's sequence number. */
+  nextSequence(): number {
+    return ++this.#sequence;
+  }
+
+  #state(key: string): FileState {
+    let state = this.#files.get(key);
+    if (!state) {
+      state = { tail: Promise.resolve(), active: 0, committed: 0 };
+      this.#files.set(key, state);
+    }
+    return state;
+  }
+
+  /** Forgets idle files, unless a call not yet queued could still need one. */
+  #forgetIdle(): void {
+    if (this.#unqueued > 0) return;
+    for (const [key, state] of this.#files) {
+      if (state.active === 0) this.#files.delete(key);
+    }
+  }
+
+  /** Waits until every earlier call is queued, then gives this call's key. */
+  async #turn(key: Promise<string>): Promise<string> {
+    this.#unqueued++;
+    const previous = this.#gate;
+    let release!: () => void;
+    this.#gate = new Promise((resolve) => release = resolve);
+    try {
+      await previous;
+      return await key;
+    } finally {
+      this.#unqueued--;
+      release();
+    }
+  }
+
+  #enqueue(
+    key: string,
+    sequence: () => number,
+    task: WriteTask,
+    onStart?: () => void,
+  ): Promise<boolean> {
+    const state = this.#state(key);
+    state.active++;
+    const run = state.tail.then(async () => {
+      onStart?.();
+      const isSuperseded = () => state.committed > sequence();
+      if (isSuperseded()) return false;
+      const renamed = await task(isSuperseded);
+      if (renamed) state.committed = Math.max(state.committed, sequence());
+      return renamed;
+    });
+    state.tail = run.then(() => {}, () => {}).finally(() => {
+      state.active--;
+      if (state.active === 0) this.#forgetIdle();
+    });
+    return run;
+  }
+
+  /**
+   * Queues a write behind earlier writes to the same file. Resolves to
+   * whether it renamed (false: a newer write had already committed).
+   */
+  async submit(
+    sequence: number,
+    key: Promise<string>,
+    task: WriteTask,
+  ): Promise<boolean> {
+    const resolvedKey = await this.#turn(key);
+    return await this.#enqueue(resolvedKey, () => sequence, task);
+  }
+
+  /**
+   * Queues a coalescing write: if a batch for the file is still waiting, the
+   * new payload replaces its payload (`drop` releases the old one) and the
+   * caller waits for that batch.
+   */
+  async submitCoalesced<P>(
+    sequence: number,
+    key: Promise<string>,
+    payload: P,
+    drop: (payload: P) => void,
+    run: (payload: P, isSuperseded: () => boolean) => Promise<boolean>,
+  ): Promise<void> {
+    const resolvedKey = await this.#turn(key);
+    const state = this.#state(resolvedKey);
+    return new Promise<void>((resolve, reject) => {
+      const waiting = state.batch as Batch<P> | undefined;
+      if (waiting) {
+        drop(waiting.payload);
+        waiting.payload = payload;
+        waiting.sequence = sequence;
+        waiting.waiters.push({ resolve, reject });
+        return;
+      }
+      const batch: Batch<P> = {
+        sequence,
+        payload,
+        waiters: [{ resolve, reject }],
+      };
+      state.batch = batch;
+      this.#enqueue(
+        resolvedKey,
+        () => batch.sequence,
+        (isSuperseded) => run(batch.payload, isSuperseded),
+        () => {
+          // From here on, newer writes start a new batch.
+          if (state.batch === batch) state.batch = undefined;
+        },
+      ).then(
+        () => batch.waiters.forEach((waiter) => waiter.resolve()),
+        (error) => batch.waiters.forEach((waiter) => waiter.reject(error)),
+      );
+    });
+  }
+
+  /** Runs a synchronous write now and marks it committed for its file. */
+  runSync<T>(key: string, sequence: number, write: () => T): T {
+    const result = write();
+    const state = this.#state(key);
+    state.committed = Math.max(state.committed, sequence);
+    if (state.active === 0) this.#forgetIdle();
+    return result;
+  }
+}

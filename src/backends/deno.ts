@@ -1,0 +1,155 @@
+/** The Deno backend: `Deno.open`, `Deno.rename` and friends. */
+
+import type {
+  AsyncPrimitives,
+  Backend,
+  EntryInfo,
+  Primitives,
+} from "../_backend.ts";
+
+/** An open temp file: Deno's file and its path. */
+export interface DenoHandle {
+  file: Deno.FsFile;
+  path: string;
+}
+
+function toInfo(info: Deno.FileInfo): EntryInfo {
+  return {
+    isFile: info.isFile,
+    isDirectory: info.isDirectory,
+    isSymlink: info.isSymlink,
+    mode: info.mode === null ? undefined : info.mode & 0o7777,
+    uid: info.uid ?? undefined,
+    gid: info.gid ?? undefined,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+  };
+}
+
+function missingAsUndefined(error: unknown): undefined {
+  if (error instanceof Deno.errors.NotFound) return undefined;
+  throw error;
+}
+
+const syncPrimitives: Primitives<DenoHandle> = {
+  realPath: (path) => Deno.realPathSync(path),
+  lstat: (path) => {
+    try {
+      return toInfo(Deno.lstatSync(path));
+    } catch (error) {
+      return missingAsUndefined(error);
+    }
+  },
+  stat: (path) => {
+    try {
+      return toInfo(Deno.statSync(path));
+    } catch (error) {
+      return missingAsUndefined(error);
+    }
+  },
+  readLink: (path) => Deno.readLinkSync(path),
+  makeDirectory: (path) => {
+    try {
+      Deno.mkdirSync(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  },
+  createTemp: (path, { mode, copyFrom }) => {
+    const file = Deno.openSync(path, { write: true, createNew: true, mode });
+    if (copyFrom) {
+      try {
+        // copy_file_range into the temp we own, then continue at its end.
+        Deno.copyFileSync(copyFrom, path);
+        file.seekSync(0, Deno.SeekMode.End);
+      } catch (error) {
+        file.close();
+        Deno.removeSync(path);
+        throw error;
+      }
+    }
+    return { file, path };
+  },
+  write: (handle, bytes) => handle.file.writeSync(bytes),
+  chmod: (handle, mode) => Deno.chmodSync(handle.path, mode),
+  chown: (handle, uid, gid) => Deno.chownSync(handle.path, uid, gid),
+  owner: (handle) => {
+    const { uid, gid } = handle.file.statSync();
+    return { uid: uid ?? undefined, gid: gid ?? undefined };
+  },
+  sync: (handle) => handle.file.syncSync(),
+  close: (handle) => handle.file.close(),
+  rename: (from, to) => Deno.renameSync(from, to),
+  syncDirectory: (path) => {
+    using directory = Deno.openSync(path, { read: true });
+    directory.syncSync();
+  },
+  remove: (path) => Deno.removeSync(path),
+  readDirectory: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),
+};
+
+const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
+  realPath: (path) => Deno.realPath(path),
+  lstat: (path) => Deno.lstat(path).then(toInfo, missingAsUndefined),
+  stat: (path) => Deno.stat(path).then(toInfo, missingAsUndefined),
+  readLink: (path) => Deno.readLink(path),
+  makeDirectory: (path) =>
+    Deno.mkdir(path).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }),
+  createTemp: async (path, { mode, copyFrom }) => {
+    const file = await Deno.open(path, { write: true, createNew: true, mode });
+    if (copyFrom) {
+      try {
+        await Deno.copyFile(copyFrom, path);
+        await file.seek(0, Deno.SeekMode.End);
+      } catch (error) {
+        file.close();
+        await Deno.remove(path);
+        throw error;
+      }
+    }
+    return { file, path };
+  },
+  write: (handle, bytes) => handle.file.write(bytes),
+  chmod: (handle, mode) => Deno.chmod(handle.path, mode),
+  chown: (handle, uid, gid) => Deno.chown(handle.path, uid, gid),
+  owner: async (handle) => {
+    const { uid, gid } = await handle.file.stat();
+    return { uid: uid ?? undefined, gid: gid ?? undefined };
+  },
+  sync: (handle) => handle.file.sync(),
+  close: (handle) => Promise.resolve(handle.file.close()),
+  rename: (from, to) => Deno.rename(from, to),
+  syncDirectory: async (path) => {
+    using directory = await Deno.open(path, { read: true });
+    await directory.sync();
+  },
+  remove: (path) => Deno.remove(path),
+  readDirectory: async (path) => {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(path)) names.push(entry.name);
+    return names;
+  },
+};
+
+/** Creates the Deno backend; throws outside Deno. */
+export function createDenoBackend(): Backend<DenoHandle> {
+  if (typeof Deno === "undefined") {
+    throw new Error("The deno backend needs the Deno runtime");
+  }
+  const windows = Deno.build.os === "windows";
+  return {
+    name: "deno",
+    capabilities: {
+      // Windows cannot fsync a directory (FlushFileBuffers needs write access).
+      syncDirectory: !windows,
+      mode: !windows,
+      chown: !windows,
+      symlinks: true,
+      retryBusyRename: windows,
+      backslashSeparator: windows,
+    },
+    sync: syncPrimitives,
+    async: asyncPrimitives,
+  };
+}

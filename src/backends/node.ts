@@ -1,0 +1,206 @@
+/**
+ * The Node backend: `node:fs`, also used by Bun for everything Bun's own file
+ * API lacks (exclusive create, fsync, rename).
+ *
+ * `node:fs` is reached through `process.getBuiltinModule` rather than an
+ * import, so that a browser bundle of `mod.ts` contains no `node:` import.
+ */
+
+import type * as NodeFs from "node:fs";
+import type {
+  AsyncPrimitives,
+  Backend,
+  Capabilities,
+  EntryInfo,
+  Primitives,
+} from "../_backend.ts";
+
+/** An open temp file: its descriptor and its path. */
+export interface NodeHandle {
+  fd: number;
+  path: string;
+}
+
+type Process = {
+  platform: string;
+  getBuiltinModule(name: "node:fs"): typeof NodeFs;
+};
+
+function loadFs(): typeof NodeFs {
+  const process = (globalThis as { process?: Process }).process;
+  if (typeof process?.getBuiltinModule !== "function") {
+    throw new Error(
+      "The node backend needs process.getBuiltinModule (Node 20.16 or newer)",
+    );
+  }
+  return process.getBuiltinModule("node:fs");
+}
+
+function toInfo(stats: NodeFs.Stats): EntryInfo {
+  return {
+    isFile: stats.isFile(),
+    isDirectory: stats.isDirectory(),
+    isSymlink: stats.isSymbolicLink(),
+    mode: stats.mode & 0o7777,
+    uid: stats.uid,
+    gid: stats.gid,
+    mtimeMs: stats.mtimeMs,
+  };
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as { code?: string })?.code === "ENOENT";
+}
+
+/** Primitives over the synchronous `node:fs` calls. */
+function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
+  const { COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+  const statOrUndefined = (stat: () => NodeFs.Stats) => {
+    try {
+      return toInfo(stat());
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  };
+  return {
+    realPath: (path) => fs.realpathSync.native(path),
+    lstat: (path) => statOrUndefined(() => fs.lstatSync(path)),
+    stat: (path) => statOrUndefined(() => fs.statSync(path)),
+    readLink: (path) => fs.readlinkSync(path),
+    makeDirectory: (path) => {
+      try {
+        fs.mkdirSync(path);
+      } catch (error) {
+        if ((error as { code?: string }).code !== "EEXIST") throw error;
+      }
+    },
+    createTemp: (path, { mode, copyFrom }) => {
+      if (!copyFrom) return { fd: fs.openSync(path, "wx", mode), path };
+      // The exclusive copy creates the temp (O_EXCL) and clones or copies in
+      // the kernel; then it is opened for appending.
+      fs.copyFileSync(copyFrom, path, COPYFILE_EXCL | COPYFILE_FICLONE);
+      try {
+        return { fd: fs.openSync(path, "a"), path };
+      } catch (error) {
+        fs.rmSync(path, { force: true });
+        throw error;
+      }
+    },
+    write: (handle, bytes) => fs.writeSync(handle.fd, bytes),
+    chmod: (handle, mode) => fs.fchmodSync(handle.fd, mode),
+    chown: (handle, uid, gid) => fs.fchownSync(handle.fd, uid, gid),
+    owner: (handle) => {
+      const { uid, gid } = fs.fstatSync(handle.fd);
+      return { uid, gid };
+    },
+    sync: (handle) => fs.fsyncSync(handle.fd),
+    close: (handle) => fs.closeSync(handle.fd),
+    rename: (from, to) => fs.renameSync(from, to),
+    syncDirectory: (path) => {
+      const fd = fs.openSync(path, "r");
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    remove: (path) => fs.unlinkSync(path),
+    readDirectory: (path) => fs.readdirSync(path),
+  };
+}
+
+/**
+ * Primitives over the callback `node:fs` calls: lighter than `fs/promises`
+ * (no FileHandle objects) and sharing plain descriptors with the sync form.
+ */
+function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
+  const { COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+  const call = <T>(
+    start: (done: (error: Error | null, value?: T) => void) => void,
+  ) =>
+    new Promise<T>((resolve, reject) =>
+      start((error, value) => error ? reject(error) : resolve(value as T))
+    );
+  const statOrUndefined = (
+    stat: (done: (error: Error | null, stats: NodeFs.Stats) => void) => void,
+  ) =>
+    call<NodeFs.Stats>(stat).then(toInfo, (error) => {
+      if (isMissing(error)) return undefined;
+      throw error;
+    });
+  return {
+    realPath: (path) => call<string>((done) => fs.realpath.native(path, done)),
+    lstat: (path) => statOrUndefined((done) => fs.lstat(path, done)),
+    stat: (path) => statOrUndefined((done) => fs.stat(path, done)),
+    readLink: (path) => call<string>((done) => fs.readlink(path, done)),
+    makeDirectory: (path) =>
+      call<void>((done) => fs.mkdir(path, (error) => done(error))).catch(
+        (error) => {
+          if (error.code !== "EEXIST") throw error;
+        },
+      ),
+    createTemp: async (path, { mode, copyFrom }) => {
+      if (!copyFrom) {
+        return { fd: await call<number>((d) => fs.open(path, "wx", mode, d)), path };
+      }
+      await call<void>((done) =>
+        fs.copyFile(copyFrom, path, COPYFILE_EXCL | COPYFILE_FICLONE, done)
+      );
+      try {
+        return { fd: await call<number>((d) => fs.open(path, "a", d)), path };
+      } catch (error) {
+        fs.rmSync(path, { force: true });
+        throw error;
+      }
+    },
+    write: (handle, bytes) =>
+      call<number>((done) => fs.write(handle.fd, bytes, done)),
+    chmod: (handle, mode) => call<void>((done) => fs.fchmod(handle.fd, mode, done)),
+    chown: (handle, uid, gid) =>
+      call<void>((done) => fs.fchown(handle.fd, uid, gid, done)),
+    owner: (handle) =>
+      call<NodeFs.Stats>((done) => fs.fstat(handle.fd, done)).then((
+        { uid, gid },
+      ) => ({ uid, gid })),
+    sync: (handle) => call<void>((done) => fs.fsync(handle.fd, done)),
+    close: (handle) => call<void>((done) => fs.close(handle.fd, done)),
+    rename: (from, to) => call<void>((done) => fs.rename(from, to, done)),
+    syncDirectory: async (path) => {
+      const fd = await call<number>((done) => fs.open(path, "r", done));
+      try {
+        await call<void>((done) => fs.fsync(fd, done));
+      } finally {
+        await call<void>((done) => fs.close(fd, done));
+      }
+    },
+    remove: (path) => call<void>((done) => fs.unlink(path, done)),
+    readDirectory: (path) => call<string[]>((done) => fs.readdir(path, done)),
+  };
+}
+
+/** Capabilities of `node:fs` on the current platform. */
+export function nodeCapabilities(platform: string): Capabilities {
+  const windows = platform === "win32";
+  return {
+    // Windows cannot fsync a directory (FlushFileBuffers needs write access).
+    syncDirectory: !windows,
+    mode: !windows,
+    chown: !windows,
+    symlinks: true,
+    retryBusyRename: windows,
+    backslashSeparator: windows,
+  };
+}
+
+/** Creates the `node:fs` backend. */
+export function createNodeBackend(): Backend<NodeHandle> {
+  const fs = loadFs();
+  const platform = (globalThis as { process?: Process }).process!.platform;
+  return {
+    name: "node",
+    capabilities: nodeCapabilities(platform),
+    sync: syncPrimitives(fs),
+    async: asyncPrimitives(fs),
+  };
+}

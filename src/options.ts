@@ -1,0 +1,261 @@
+/**
+ * Options and data types shared by every entry point.
+ *
+ * @module
+ */
+
+/**
+ * How much of a write must survive a power cut once its promise resolves.
+ *
+ * - `"full"`: the temp file is fsynced before the rename and the directory is
+ *   fsynced after it. Once the call resolves, the new content survives a power
+ *   cut or kernel crash. Before it resolves, a power cut leaves the old content
+ *   or the new content, never a mix.
+ * - `"file"`: the temp file is fsynced, the directory is not. A power cut never
+ *   leaves a torn or empty file, but a write that already resolved may be
+ *   rolled back to the previous version (the rename itself may not be on disk).
+ * - `"none"`: no fsync at all. Still atomic against a process crash or
+ *   `kill -9` (the page cache survives those), but after a power cut the target
+ *   may hold the old content, the new content, or, on some file systems
+ *   (xfs; ext4 mounted `noauto_da_alloc`), be empty.
+ */
+export type Durability = "full" | "file" | "none";
+
+/**
+ * What to do when the path names a symbolic link.
+ *
+ * - `"follow"`: write through to the link's final target and keep the link.
+ *   A dangling link's target is created.
+ * - `"replace"`: replace the link itself with a regular file.
+ */
+export type SymlinkPolicy = "follow" | "replace";
+
+/** Owner and group to give the written file. */
+export interface Ownership {
+  /** Numeric user id. */
+  uid: number;
+  /** Numeric group id. */
+  gid: number;
+}
+
+/** A chunk of an incremental or streamed write: bytes or UTF-8 text. */
+export type WriteChunk = Uint8Array | string;
+
+/**
+ * Everything `writeFile` accepts.
+ *
+ * Strings are written as UTF-8. Every `ArrayBufferView` (all typed arrays and
+ * `DataView`) is written byte-exact, honouring `byteOffset` and `byteLength`.
+ * Streams and iterables may mix `Uint8Array` and string chunks.
+ */
+export type WriteData =
+  | string
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | ReadableStream<WriteChunk>
+  | Iterable<WriteChunk>
+  | AsyncIterable<WriteChunk>;
+
+/** What the synchronous variants accept: byte-like data only, no streams. */
+export type SyncWriteData =
+  | string
+  | ArrayBuffer
+  | ArrayBufferView
+  | Iterable<WriteChunk>;
+
+/** Text accepted by `writeTextFile`. */
+export type TextData =
+  | string
+  | ReadableStream<string>
+  | AsyncIterable<string>
+  | Iterable<string>;
+
+/** Options of `openAtomic`: everything but the ones that need the data. */
+export interface OpenOptions {
+  /**
+   * How much of the write must survive a power cut once it resolves; see
+   * {@linkcode Durability} for the precise guarantee of each level.
+   *
+   * @default {"full"}
+   *
+   * @example Skip the directory fsync for a cache file
+   * ```ts
+   * import { writeFile } from "./mod.ts";
+   * const path = await Deno.makeTempFile();
+   * await writeFile(path, "cached", { durability: "file" });
+   * ```
+   */
+  durability?: Durability;
+
+  /**
+   * Permission bits of the written file, applied exactly (not filtered by the
+   * umask), like `Deno.writeFile`. The temp file is created with these bits,
+   * so a more permissive copy never exists.
+   *
+   * @default {the existing target's permission bits, or 0o666 filtered by the umask for a new file}
+   *
+   * @example Write a private file
+   * ```ts
+   * import { writeTextFile } from "./mod.ts";
+   * const path = await Deno.makeTempFile();
+   * await writeTextFile(path, "secret", { mode: 0o600 });
+   * ```
+   */
+  mode?: number;
+
+  /**
+   * Owner and group of the written file, or `false` to leave them to the
+   * operating system (the writing process's user).
+   *
+   * By default the existing target's owner and group are kept where the
+   * process may set them (as root); for other users the attempt's `EPERM`
+   * or `EINVAL` is ignored. An explicit `{ uid, gid }` that cannot be applied
+   * is an error.
+   *
+   * @default {keep the existing owner and group where permitted}
+   *
+   * @example Leave ownership alone
+   * ```ts
+   * import { writeFile } from "./mod.ts";
+   * const path = await Deno.makeTempFile();
+   * await writeFile(path, "x", { chown: false });
+   * ```
+   */
+  chown?: Ownership | false;
+
+  /**
+   * Append instead of replace: the new content is the existing content
+   * followed by the data. The old content is copied into the temp file first
+   * (with the fastest copy the runtime offers), so the append is atomic too.
+   * A missing target counts as empty.
+   *
+   * @default {false}
+   *
+   * @example Append a log line atomically
+   * ```ts
+   * import { writeTextFile } from "./mod.ts";
+   * const path = await Deno.makeTempFile();
+   * await writeTextFile(path, "line 1\n");
+   * await writeTextFile(path, "line 2\n", { append: true });
+   * ```
+   */
+  append?: boolean;
+
+  /**
+   * Create missing parent directories (and, with `durability: "full"`, fsync
+   * the directories that hold them). Without it, a missing parent directory is
+   * an `AtomicWriteError` with step `"resolve"` and code `"ENOENT"`.
+   *
+   * @default {false}
+   *
+   * @example
+   * ```ts
+   * import { writeFile } from "./mod.ts";
+   * const dir = await Deno.makeTempDir();
+   * await writeFile(`${dir}/a/b/c.txt`, "deep", { createParents: true });
+   * ```
+   */
+  createParents?: boolean;
+
+  /**
+   * What to do when the path is a symbolic link; see {@linkcode SymlinkPolicy}.
+   *
+   * @default {"follow"}
+   *
+   * @example Replace a link with a regular file
+   * ```ts
+   * import { writeFile } from "./mod.ts";
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/real`, "old");
+   * await Deno.symlink(`${dir}/real`, `${dir}/link`);
+   * await writeFile(`${dir}/link`, "new", { symlinks: "replace" });
+   * ```
+   */
+  symlinks?: SymlinkPolicy;
+
+  /**
+   * Cancels the write. An abort before the rename rejects with the signal's
+   * reason, keeps the old file and removes the temp file. An abort after the
+   * rename has no effect: the write then completes.
+   *
+   * @default {undefined}
+   *
+   * @example Give up after one second
+   * ```ts
+   * import { writeFile } from "./mod.ts";
+   * const path = await Deno.makeTempFile();
+   * await writeFile(path, "x", { signal: AbortSignal.timeout(1000) });
+   * ```
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of `writeFile` and `writeTextFile`. */
+export interface WriteOptions extends OpenOptions {
+  /**
+   * Coalesce bursts: while a write to the same file is in flight, later
+   * coalescing writes wait, and when it finishes only the newest waiting data
+   * is written. Every caller's promise settles once content at least as new as
+   * its own is committed; a failed write rejects exactly the callers whose
+   * data it carried. Cannot be combined with `append` (appended data must not
+   * be dropped).
+   *
+   * @default {false}
+   *
+   * @example Save state on every change without queueing every version
+   * ```ts
+   * import { writeFile } from "./mod.ts";
+   * const path = await Deno.makeTempFile();
+   * await Promise.all(
+   *   [1, 2, 3].map((n) => writeFile(path, `${n}`, { coalesce: true })),
+   * );
+   * ```
+   */
+  coalesce?: boolean;
+}
+
+/** Options of the synchronous variants: no `signal`, no `coalesce`. */
+export type SyncWriteOptions = Omit<OpenOptions, "signal">;
+
+/** Options of `cleanupTemps`. */
+export interface CleanupOptions {
+  /**
+   * Only remove temp files whose last modification is at least this many
+   * milliseconds old, so that writes in progress keep their temp files.
+   * Use `0` at start-up when no other writer can be running.
+   *
+   * @default {600000}
+   *
+   * @example
+   * ```ts
+   * import { cleanupTemps } from "./mod.ts";
+   * const dir = await Deno.makeTempDir();
+   * const removed = await cleanupTemps(dir, { olderThan: 0 });
+   * ```
+   */
+  olderThan?: number;
+}
+
+/**
+ * A pending atomic write, from `openAtomic`. Bytes written to it go to a
+ * temp file; the target keeps its old content, and stays readable, until
+ * `commit()`.
+ */
+export interface AtomicFile extends AsyncDisposable {
+  /** The path of the target, as given to `openAtomic`. */
+  readonly path: string;
+  /**
+   * A stream into the pending file. Closing it commits; aborting it
+   * discards.
+   */
+  readonly writable: WritableStream<WriteChunk>;
+  /** Appends a chunk (bytes or UTF-8 text) to the pending content. */
+  write(chunk: WriteChunk | ArrayBufferView | ArrayBuffer): Promise<void>;
+  /** Makes the pending content the target's content, atomically. */
+  commit(): Promise<void>;
+  /** Drops the pending content and removes the temp file. */
+  discard(): Promise<void>;
+  /** Discards unless `commit()` succeeded. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
