@@ -1,0 +1,115 @@
+/** Test helpers shared by every runtime's test run (node: modules only). */
+
+import { spawn } from "node:child_process";
+import process from "node:process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAtomicWrite } from "../src/_api.ts";
+import type { Backend } from "../src/_backend.ts";
+import { createBunBackend } from "../src/backends/bun.ts";
+import { createDenoBackend } from "../src/backends/deno.ts";
+import { createNodeBackend } from "../src/backends/node.ts";
+import { detectRuntime } from "../src/runtime.ts";
+
+/** The repository root. */
+export const ROOT: string = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+);
+
+/** The runtime running the tests. */
+export const RUNTIME = detectRuntime();
+
+/** True when the tests run as root (Linux): chown and mounts are possible. */
+export const IS_ROOT: boolean = typeof process.getuid === "function" &&
+  process.getuid() === 0;
+
+/** Names of the backends that can run in this runtime. */
+export type BackendName = "deno" | "bun" | "node";
+
+/** Creates a backend by name. */
+export function createBackend(name: BackendName): Backend {
+  switch (name) {
+    case "deno":
+      return createDenoBackend() as Backend;
+    case "bun":
+      return createBunBackend() as Backend;
+    case "node":
+      return createNodeBackend() as Backend;
+  }
+}
+
+/** Every backend this runtime can host: its own, and node:fs everywhere. */
+export function availableBackends(): BackendName[] {
+  if (RUNTIME === "deno") return ["deno", "node"];
+  if (RUNTIME === "bun") return ["bun", "node"];
+  return ["node"];
+}
+
+/** A backend plus the API bound to it: what the conformance suite tests. */
+export interface Subject {
+  /** Backend name as the child processes understand it. */
+  name: string;
+  backend: Backend;
+  api: ReturnType<typeof createAtomicWrite>;
+}
+
+/** Binds the API to a backend. */
+export function subjectFor(name: string, backend: Backend): Subject {
+  return { name, backend, api: createAtomicWrite(() => backend) };
+}
+
+/** A fresh directory under the OS temp directory. */
+export function makeTempDir(prefix = "aw-test-"): string {
+  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+}
+
+/** Temp files of this library left in a directory. */
+export function leftoverTemps(directory: string): string[] {
+  return fs.readdirSync(directory).filter((name) =>
+    name.endsWith(".atomic-tmp")
+  );
+}
+
+/** The command that runs a TypeScript file in the current runtime. */
+export function scriptCommand(script: string): string[] {
+  if (RUNTIME === "deno") {
+    return [Deno.execPath(), "run", "-A", script];
+  }
+  if (RUNTIME === "bun") return [process.execPath, script];
+  return [process.execPath, "--import", "tsx", script];
+}
+
+/** Result of a child process. */
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, feeding `input` to its stdin. */
+export function run(
+  command: string[],
+  options: { input?: string | Uint8Array; cwd?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0], command.slice(1), {
+      cwd: options.cwd ?? ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => stdout += chunk);
+    child.stderr.on("data", (chunk) => stderr += chunk);
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Bytes of a file, as a Uint8Array. */
+export function readBytes(file: string): Uint8Array {
+  return new Uint8Array(fs.readFileSync(file));
+}
