@@ -397,6 +397,7 @@ class PendingFile implements AtomicFile {
   #state: "open" | "committing" | "committed" | "discarded" | "failed" =
     "open";
   #failure: unknown;
+  #discarding: Promise<void> = Promise.resolve();
   #writable?: WritableStream<WriteChunk>;
 
   constructor(
@@ -414,6 +415,14 @@ class PendingFile implements AtomicFile {
     options.signal?.addEventListener("abort", () => {
       if (this.#state === "open") this.discard().catch(() => {});
     }, { once: true });
+  }
+
+  /** Rejects once earlier work (a discard in progress) has settled. */
+  async #rejectUnlessOpen(action: string): Promise<void> {
+    if (this.#state === "open") return;
+    await this.#writes;
+    await this.#discarding;
+    this.#assertOpen(action);
   }
 
   get writable(): WritableStream<WriteChunk> {
@@ -459,29 +468,21 @@ class PendingFile implements AtomicFile {
     return result;
   }
 
-  write(chunk: WriteChunk | ArrayBufferView | ArrayBuffer): Promise<void> {
-    try {
-      this.#assertOpen("write to");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async write(chunk: WriteChunk | ArrayBufferView | ArrayBuffer): Promise<void> {
+    await this.#rejectUnlessOpen("write to");
     const bytes = this.#encoder.encode(chunk);
-    return this.#run(() =>
+    await this.#run(() =>
       runAsync(writeBytes(this.#pending, bytes), this.#backend, this.#context())
     );
   }
 
-  commit(): Promise<void> {
-    try {
-      this.#assertOpen("commit");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async commit(): Promise<void> {
+    await this.#rejectUnlessOpen("commit");
     this.#state = "committing";
     const rest = this.#encoder.flush();
     const sequence = scheduler.nextSequence();
     const backend = this.#backend;
-    return this.#run(async () => {
+    await this.#run(async () => {
       await runAsync(writeBytes(this.#pending, rest), backend, this.#context());
       const renamed = await scheduler.submit(
         sequence,
@@ -515,13 +516,14 @@ class PendingFile implements AtomicFile {
   async discard(): Promise<void> {
     if (this.#state !== "open") {
       await this.#writes;
+      await this.#discarding;
       return;
     }
     this.#state = "discarded";
-    await this.#writes;
-    await runAsync(discardTemp(this.#pending), this.#backend, {
-      path: this.path,
-    });
+    this.#discarding = this.#writes.then(() =>
+      runAsync(discardTemp(this.#pending), this.#backend, { path: this.path })
+    );
+    await this.#discarding;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
