@@ -109,7 +109,9 @@ function normalizeOptions(
   context: { backend: Backend },
 ): NormalizedOptions {
   if (input !== undefined && (typeof input !== "object" || input === null)) {
-    throw new TypeError(`Expected "options" to be an object, got ${describe(input)}`);
+    throw new TypeError(
+      `Expected "options" to be an object, got ${describe(input)}`,
+    );
   }
   const options = (input ?? {}) as Record<string, unknown>;
   const { mode, chown, signal } = options;
@@ -158,10 +160,16 @@ function normalizeOptions(
     );
   }
   const normalized: NormalizedOptions = {
-    durability: oneOf(options, "durability", DURABILITIES) as
-      NormalizedOptions["durability"],
-    symlinks: oneOf(options, "symlinks", SYMLINK_POLICIES) as
-      NormalizedOptions["symlinks"],
+    durability: oneOf(
+      options,
+      "durability",
+      DURABILITIES,
+    ) as NormalizedOptions["durability"],
+    symlinks: oneOf(
+      options,
+      "symlinks",
+      SYMLINK_POLICIES,
+    ) as NormalizedOptions["symlinks"],
     mode: mode as number | undefined,
     chown: chown as NormalizedOptions["chown"],
     append: optionalBoolean(options, "append"),
@@ -364,8 +372,13 @@ export function createAtomicWrite(getBackend: () => Backend): AtomicWriteApi {
 
     async cleanupTemps(directory, options) {
       const path = toPath(directory);
-      if (options !== undefined && (typeof options !== "object" || options === null)) {
-        throw new TypeError(`Expected "options" to be an object, got ${describe(options)}`);
+      if (
+        options !== undefined &&
+        (typeof options !== "object" || options === null)
+      ) {
+        throw new TypeError(
+          `Expected "options" to be an object, got ${describe(options)}`,
+        );
       }
       const olderThan = options?.olderThan ?? 600_000;
       if (typeof olderThan !== "number" || !(olderThan >= 0)) {
@@ -394,8 +407,7 @@ class PendingFile implements AtomicFile {
   #encoder = new ChunkEncoder();
   /** Writes are applied in call order. */
   #writes: Promise<void> = Promise.resolve();
-  #state: "open" | "committing" | "committed" | "discarded" | "failed" =
-    "open";
+  #state: "open" | "committing" | "committed" | "discarded" | "failed" = "open";
   #failure: unknown;
   #discarding: Promise<void> = Promise.resolve();
   #writable?: WritableStream<WriteChunk>;
@@ -468,7 +480,9 @@ class PendingFile implements AtomicFile {
     return result;
   }
 
-  async write(chunk: WriteChunk | ArrayBufferView | ArrayBuffer): Promise<void> {
+  async write(
+    chunk: WriteChunk | ArrayBufferView | ArrayBuffer,
+  ): Promise<void> {
     await this.#rejectUnlessOpen("write to");
     const bytes = this.#encoder.encode(chunk);
     await this.#run(() =>
@@ -507,7 +521,9 @@ class PendingFile implements AtomicFile {
       );
       // A newer write won before this one started: drop the temp file.
       if (!renamed) {
-        await runAsync(discardTemp(this.#pending), backend, { path: this.path });
+        await runAsync(discardTemp(this.#pending), backend, {
+          path: this.path,
+        });
       }
       this.#state = "committed";
     });

@@ -32,9 +32,15 @@ function wrap(context: RunContext, op: Op, error: unknown): unknown {
   if (error instanceof AtomicWriteError || error instanceof Superseded) {
     return error;
   }
-  if (op.kind === "call") return new AtomicWriteError(context.path, op.step, error);
-  if (op.kind === "next") return new AtomicWriteError(context.path, "data", error);
-  if (op.kind === "blob") return new AtomicWriteError(context.path, "write", error);
+  if (op.kind === "call") {
+    return new AtomicWriteError(context.path, op.step, error);
+  }
+  if (op.kind === "next") {
+    return new AtomicWriteError(context.path, "data", error);
+  }
+  if (op.kind === "blob") {
+    return new AtomicWriteError(context.path, "write", error);
+  }
   return error;
 }
 

@@ -186,7 +186,11 @@ function* createParents(
   if (durability === "full") {
     // Each new entry lives in its parent directory: persist those entries.
     for (const created of missing) {
-      yield* call("mkdir", "syncDirectory", splitPath(created, backslash).directory);
+      yield* call(
+        "mkdir",
+        "syncDirectory",
+        splitPath(created, backslash).directory,
+      );
     }
   }
 }
@@ -273,7 +277,13 @@ function* applyOwnership(
   if (options.chown === false || !capabilities.chown) return;
   if (options.chown) {
     // An explicit request that cannot be honoured is an error.
-    yield* call("chown", "chown", pending.handle, options.chown.uid, options.chown.gid);
+    yield* call(
+      "chown",
+      "chown",
+      pending.handle,
+      options.chown.uid,
+      options.chown.gid,
+    );
     return;
   }
   if (existing?.uid === undefined || existing.gid === undefined) return;
@@ -400,7 +410,9 @@ function* renameWithRetry(
       // makes the rename fail for a moment. Back off: 10 ms, 20 ms ... ~1.3 s.
       const busy = error instanceof AtomicWriteError &&
         BUSY_CODES.has(error.code ?? "");
-      if (!busy || !capabilities.retryBusyRename || attempt === RENAME_ATTEMPTS) {
+      if (
+        !busy || !capabilities.retryBusyRename || attempt === RENAME_ATTEMPTS
+      ) {
         throw error;
       }
       yield { kind: "sleep", milliseconds: 10 * 2 ** (attempt - 1) };
@@ -411,7 +423,9 @@ function* renameWithRetry(
 /** Step 7: closes and removes the temp file. Never throws. */
 export function* discardTemp(pending: PendingTemp): Steps<void> {
   if (pending.state === "renamed" || pending.state === "discarded") return;
-  if (pending.state === "open") yield* attempt("close", "close", pending.handle);
+  if (pending.state === "open") {
+    yield* attempt("close", "close", pending.handle);
+  }
   pending.state = "discarded";
   yield* attempt("cleanup", "remove", pending.tempPath);
 }

@@ -76,8 +76,7 @@ export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
  * console.assert((await Deno.readTextFile(path)) === "héllo");
  * ```
  */
-export const writeTextFile: AtomicWriteApi["writeTextFile"] =
-  api.writeTextFile;
+export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
 
 /**
  * The synchronous {@linkcode writeFile}, for byte-like data (no streams or
@@ -98,8 +97,7 @@ export const writeTextFile: AtomicWriteApi["writeTextFile"] =
  * console.assert(Deno.readFileSync(path).length === 6);
  * ```
  */
-export const writeFileSync: AtomicWriteApi["writeFileSync"] =
-  api.writeFileSync;
+export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
 
 /**
  * The synchronous {@linkcode writeTextFile}.

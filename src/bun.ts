@@ -31,8 +31,7 @@ export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
  * if ("Bun" in globalThis) await writeTextFile(await Deno.makeTempFile(), "x");
  * ```
  */
-export const writeTextFile: AtomicWriteApi["writeTextFile"] =
-  api.writeTextFile;
+export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
 
 /**
  * `writeFileSync` of `mod.ts`, bound to the Bun backend.
@@ -43,8 +42,7 @@ export const writeTextFile: AtomicWriteApi["writeTextFile"] =
  * if ("Bun" in globalThis) writeFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
-export const writeFileSync: AtomicWriteApi["writeFileSync"] =
-  api.writeFileSync;
+export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
 
 /**
  * `writeTextFileSync` of `mod.ts`, bound to the Bun backend.

@@ -88,7 +88,9 @@ export class AtomicWriteError extends Error {
     const reason = detail ??
       (cause instanceof Error ? cause.message : String(cause));
     super(
-      `Cannot write "${path}": ${step} failed${code ? ` (${code})` : ""}: ${reason}`,
+      `Cannot write "${path}": ${step} failed${
+        code ? ` (${code})` : ""
+      }: ${reason}`,
       { cause },
     );
     this.name = "AtomicWriteError";

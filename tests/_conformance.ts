@@ -61,7 +61,7 @@ async function rejectsWith(
   );
   assert.equal(caught.step, step, caught.message);
   if (code) assert.equal(caught.code, code, caught.message);
-  assert.ok(caught.message.includes("\""), "the message quotes the path");
+  assert.ok(caught.message.includes('"'), "the message quotes the path");
   return caught;
 }
 
@@ -140,7 +140,10 @@ export const cases: Case[] = [
     async run({ api }, dir) {
       const buffer = new Uint8Array([1, 2, 3, 250]).buffer;
       await api.writeFile(path.join(dir, "buffer"), buffer);
-      assert.deepEqual(readBytes(path.join(dir, "buffer")), new Uint8Array(buffer));
+      assert.deepEqual(
+        readBytes(path.join(dir, "buffer")),
+        new Uint8Array(buffer),
+      );
       for (const [index, view] of typedArrays().entries()) {
         const file = path.join(dir, `view-${index}`);
         await api.writeFile(file, view);
@@ -165,7 +168,8 @@ export const cases: Case[] = [
     },
   },
   {
-    name: "writes streams and iterables of mixed chunks, keeping split characters whole",
+    name:
+      "writes streams and iterables of mixed chunks, keeping split characters whole",
     async run({ api }, dir) {
       const file = path.join(dir, "stream");
       const [high, low] = ["\ud83d", "\udc4b"]; // 👋 split in two chunks
@@ -175,9 +179,12 @@ export const cases: Case[] = [
       assert.deepEqual(readBytes(file), expected);
       await api.writeFile(file, chunks);
       assert.deepEqual(readBytes(file), expected);
-      await api.writeFile(file, (async function* () {
-        yield* chunks;
-      })());
+      await api.writeFile(
+        file,
+        (async function* () {
+          yield* chunks;
+        })(),
+      );
       assert.deepEqual(readBytes(file), expected);
       await api.writeTextFile(file, streamOf(["only ", "text"]));
       assert.equal(text(file), "only text");
@@ -284,13 +291,19 @@ export const cases: Case[] = [
       const file = oldTarget(dir);
       fs.chownSync(file, 4321, 4322);
       await api.writeFile(file, "new");
-      assert.deepEqual([fs.statSync(file).uid, fs.statSync(file).gid], [4321, 4322]);
+      assert.deepEqual([fs.statSync(file).uid, fs.statSync(file).gid], [
+        4321,
+        4322,
+      ]);
       api.writeFileSync(file, "new2");
       assert.equal(fs.statSync(file).uid, 4321);
       await api.writeFile(file, "mine", { chown: false });
       assert.equal(fs.statSync(file).uid, 0);
       await api.writeFile(file, "given", { chown: { uid: 1234, gid: 1235 } });
-      assert.deepEqual([fs.statSync(file).uid, fs.statSync(file).gid], [1234, 1235]);
+      assert.deepEqual([fs.statSync(file).uid, fs.statSync(file).gid], [
+        1234,
+        1235,
+      ]);
     },
   },
   // ----------------------------------------------------------- symlinks
@@ -344,7 +357,8 @@ export const cases: Case[] = [
   },
   // ------------------------------------------------ aborts and failures
   {
-    name: "an abort before the write rejects with the reason and touches nothing",
+    name:
+      "an abort before the write rejects with the reason and touches nothing",
     async run({ api }, dir) {
       const file = oldTarget(dir);
       const controller = new AbortController();
@@ -364,7 +378,9 @@ export const cases: Case[] = [
       const file = oldTarget(dir);
       const controller = new AbortController();
       const { chunks, release, firstChunkTaken } = stalledStream();
-      const writing = api.writeFile(file, chunks, { signal: controller.signal });
+      const writing = api.writeFile(file, chunks, {
+        signal: controller.signal,
+      });
       await firstChunkTaken;
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(text(file), "old", "old content while writing");
@@ -420,9 +436,15 @@ export const cases: Case[] = [
     name: "a parent that is a file is an error",
     async run({ api }, dir) {
       const parent = oldTarget(dir, "plain");
-      await rejectsWith(api.writeFile(path.join(parent, "x"), "x"), "resolve", "ENOTDIR");
       await rejectsWith(
-        api.writeFile(path.join(parent, "x", "y"), "x", { createParents: true }),
+        api.writeFile(path.join(parent, "x"), "x"),
+        "resolve",
+        "ENOTDIR",
+      );
+      await rejectsWith(
+        api.writeFile(path.join(parent, "x", "y"), "x", {
+          createParents: true,
+        }),
         "resolve",
         "ENOTDIR",
       );
@@ -430,7 +452,8 @@ export const cases: Case[] = [
     },
   },
   {
-    name: "a read-only target in a writable directory is replaced and stays read-only",
+    name:
+      "a read-only target in a writable directory is replaced and stays read-only",
     skip: ({ backend }) => backend.capabilities.mode ? undefined : "no modes",
     async run({ api }, dir) {
       const file = oldTarget(dir);
@@ -480,7 +503,8 @@ export const cases: Case[] = [
       for (const data of [42, null, undefined, {}, true]) {
         await assert.rejects(
           api.writeFile(file, data as unknown as string),
-          (error: Error) => error instanceof TypeError && /"data"/.test(error.message),
+          (error: Error) =>
+            error instanceof TypeError && /"data"/.test(error.message),
         );
       }
       await assert.rejects(
@@ -500,12 +524,16 @@ export const cases: Case[] = [
         api.writeTextFile(file, new Uint8Array(1) as unknown as string),
         /"text"/,
       );
-      assert.throws(() => api.writeFileSync(file, new Blob(["x"]) as never), TypeError);
+      assert.throws(
+        () => api.writeFileSync(file, new Blob(["x"]) as never),
+        TypeError,
+      );
       assert.equal(text(file), "old");
     },
   },
   {
-    name: "no write permission on the directory is an open error (as another user)",
+    name:
+      "no write permission on the directory is an open error (as another user)",
     skip: () =>
       IS_ROOT && !fs.existsSync("/usr/bin/setpriv")
         ? "needs setpriv to drop root"
@@ -521,7 +549,9 @@ export const cases: Case[] = [
       // As root, a child running as nobody has no write access to `locked`.
       fs.chmodSync(dir, 0o755);
       const command = [
-        ...(IS_ROOT ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []),
+        ...(IS_ROOT
+          ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+          : []),
         ...scriptCommand(path.join(ROOT, "tests", "_write_child.ts")),
         name,
         file,
@@ -569,7 +599,8 @@ export const cases: Case[] = [
   },
   // ----------------------------------------------------------- openAtomic
   {
-    name: "openAtomic keeps the target readable with its old content until commit",
+    name:
+      "openAtomic keeps the target readable with its old content until commit",
     atomicity: true,
     async run({ api }, dir) {
       const file = path.join(dir, "doc.txt");
@@ -621,7 +652,9 @@ export const cases: Case[] = [
       await writer.abort(new Error("no"));
       assert.equal(text(file), "ab");
       const controller = new AbortController();
-      const signalled = await api.openAtomic(file, { signal: controller.signal });
+      const signalled = await api.openAtomic(file, {
+        signal: controller.signal,
+      });
       await signalled.write("x");
       controller.abort();
       await assert.rejects(signalled.commit());
@@ -633,8 +666,10 @@ export const cases: Case[] = [
     name: "writes to one file apply in call order, sync and async alike",
     async run({ api }, dir) {
       const file = path.join(dir, "ordered");
-      const writes = Array.from({ length: 50 }, (_, i) =>
-        api.writeFile(file, `version ${i}`, { durability: "none" }));
+      const writes = Array.from(
+        { length: 50 },
+        (_, i) => api.writeFile(file, `version ${i}`, { durability: "none" }),
+      );
       await Promise.all(writes);
       assert.equal(text(file), "version 49");
       const older = api.writeFile(file, "async, older");
@@ -652,14 +687,19 @@ export const cases: Case[] = [
       const writes: Promise<void>[] = [];
       for (let i = 0; i < 20; i++) {
         const via = i % 2 ? "alias" : "real";
-        writes.push(api.writeFile(path.join(dir, via, "f"), `${i}`, { durability: "none" }));
+        writes.push(
+          api.writeFile(path.join(dir, via, "f"), `${i}`, {
+            durability: "none",
+          }),
+        );
       }
       await Promise.all(writes);
       assert.equal(text(path.join(real, "f")), "19");
     },
   },
   {
-    name: "coalesce writes only the newest queued data and settles every caller",
+    name:
+      "coalesce writes only the newest queued data and settles every caller",
     async run({ backend }, dir) {
       const file = path.join(dir, "state.json");
       let temps = 0;
@@ -674,15 +714,19 @@ export const cases: Case[] = [
         },
       };
       const { api } = subjectFor("counting", counting);
-      const writes = Array.from({ length: 200 }, (_, i) =>
-        api.writeFile(file, JSON.stringify({ i }), { coalesce: true }));
+      const writes = Array.from(
+        { length: 200 },
+        (_, i) =>
+          api.writeFile(file, JSON.stringify({ i }), { coalesce: true }),
+      );
       await Promise.all(writes);
       assert.equal(text(file), '{"i":199}');
       assert.ok(temps <= 3, `${temps} actual writes for 200 calls`);
     },
   },
   {
-    name: "a failed coalesced write rejects exactly the callers whose data it carried",
+    name:
+      "a failed coalesced write rejects exactly the callers whose data it carried",
     async run({ api }, dir) {
       const file = oldTarget(dir);
       const { chunks, release, firstChunkTaken } = stalledStream();
@@ -704,16 +748,18 @@ export const cases: Case[] = [
     },
   },
   {
-    name: "a busy rename is retried where the platform needs it (injected EPERM)",
+    name:
+      "a busy rename is retried where the platform needs it (injected EPERM)",
     async run({ backend }, dir) {
       const file = oldTarget(dir);
       let failures = 2;
       const busy = Object.assign(new Error("busy"), { code: "EPERM" });
-      const flaky = (rename: (a: string, b: string) => unknown) =>
-      (from: string, to: string) => {
-        if (failures-- > 0) throw busy;
-        return rename(from, to);
-      };
+      const flaky =
+        (rename: (a: string, b: string) => unknown) =>
+        (from: string, to: string) => {
+          if (failures-- > 0) throw busy;
+          return rename(from, to);
+        };
       const windowsLike: Backend = {
         ...backend,
         capabilities: { ...backend.capabilities, retryBusyRename: true },
@@ -729,7 +775,8 @@ export const cases: Case[] = [
   },
   // ----------------------------------------------------- processes
   {
-    name: "several processes writing and reading one file never see a torn file",
+    name:
+      "several processes writing and reading one file never see a torn file",
     atomicity: true,
     timeout: 120_000,
     async run({ name }, dir) {
@@ -737,10 +784,15 @@ export const cases: Case[] = [
       fs.writeFileSync(file, versionContent("initial", 0));
       const script = path.join(ROOT, "tests", "_contention_child.ts");
       const done = path.join(dir, "writers-done");
-      const readers = Array.from({ length: 2 }, () =>
-        run([...scriptCommand(script), "read", name, file, done]));
-      const writers = Array.from({ length: 4 }, (_, i) =>
-        run([...scriptCommand(script), "write", name, file, `w${i}`, "40"]));
+      const readers = Array.from(
+        { length: 2 },
+        () => run([...scriptCommand(script), "read", name, file, done]),
+      );
+      const writers = Array.from(
+        { length: 4 },
+        (_, i) =>
+          run([...scriptCommand(script), "write", name, file, `w${i}`, "40"]),
+      );
       const written = await Promise.all(writers);
       fs.writeFileSync(done, "");
       const read = await Promise.all(readers);
@@ -754,7 +806,10 @@ export const cases: Case[] = [
         [0, 0],
         "torn reads seen by the readers",
       );
-      assert.ok(isWholeVersion(text(file)), "final content is one whole version");
+      assert.ok(
+        isWholeVersion(text(file)),
+        "final content is one whole version",
+      );
     },
   },
   // ------------------------------------------------------------ cleanup
@@ -771,7 +826,10 @@ export const cases: Case[] = [
       assert.deepEqual(await api.cleanupTemps(dir), [stale]);
       assert.deepEqual(await api.cleanupTemps(dir, { olderThan: 0 }), [fresh]);
       assert.ok(fs.existsSync(foreign));
-      await assert.rejects(api.cleanupTemps(dir, { olderThan: -1 }), RangeError);
+      await assert.rejects(
+        api.cleanupTemps(dir, { olderThan: -1 }),
+        RangeError,
+      );
     },
   },
 ];
@@ -787,7 +845,8 @@ export function isWholeVersion(content: string): boolean {
   const match = /^(\d+):(\d+)\|/.exec(content);
   if (!match) return false;
   const body = content.slice(match[0].length);
-  return body.length === Number(match[1]) && checksum(body) === Number(match[2]);
+  return body.length === Number(match[1]) &&
+    checksum(body) === Number(match[2]);
 }
 
 function checksum(body: string): number {

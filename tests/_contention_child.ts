@@ -25,7 +25,9 @@ if (mode === "write") {
     reads++;
     if (!isWholeVersion(content)) torn++;
     // Let other processes run on a 2-core machine.
-    if (reads % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (reads % 50 === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
   console.log(JSON.stringify({ reads, torn }));
 }

@@ -14,7 +14,10 @@ export function createInPlaceBackend(): Backend {
   const targets = new Map<string, string>();
   const base = real.sync!;
   const inPlace = {
-    createTemp: (path: string, options: { target: string; mode: number; copyFrom?: string }) => {
+    createTemp: (
+      path: string,
+      options: { target: string; mode: number; copyFrom?: string },
+    ) => {
       targets.set(path, options.target);
       const handle = base.createTemp(path, options);
       // Swap the descriptor for one on the target, truncated: in place.
@@ -23,7 +26,11 @@ export function createInPlaceBackend(): Backend {
       const fs = (globalThis as unknown as {
         process: { getBuiltinModule(n: string): typeof import("node:fs") };
       }).process.getBuiltinModule("node:fs");
-      const fd = fs.openSync(options.target, options.copyFrom ? "a" : "w", options.mode);
+      const fd = fs.openSync(
+        options.target,
+        options.copyFrom ? "a" : "w",
+        options.mode,
+      );
       return { fd, path } as NodeHandle;
     },
     rename: (from: string, _to: string) => {

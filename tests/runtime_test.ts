@@ -46,8 +46,9 @@ test(
     try {
       const file = path.join(dir, "target.txt");
       fs.writeFileSync(file, "old");
-      const script =
-        `import { writeFile, AtomicWriteError } from ${JSON.stringify(path.join(ROOT, "mod.ts"))};
+      const script = `import { writeFile, AtomicWriteError } from ${
+        JSON.stringify(path.join(ROOT, "mod.ts"))
+      };
         try { await writeFile(${JSON.stringify(file)}, "new"); }
         catch (e) { console.log(JSON.stringify({ step: e.step, code: e.code, message: e.message, typed: e instanceof AtomicWriteError })); }`;
       const scriptFile = path.join(dir, "child.ts");
@@ -97,5 +98,8 @@ test("AtomicWriteError carries path, step, code and cause", () => {
   assert.equal(error.step, "sync");
   assert.equal(error.code, "EIO");
   assert.equal(error.cause, cause);
-  assert.equal(error.message, 'Cannot write "/x/y": sync failed (EIO): disk on fire');
+  assert.equal(
+    error.message,
+    'Cannot write "/x/y": sync failed (EIO): disk on fire',
+  );
 });

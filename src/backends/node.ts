@@ -142,7 +142,10 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
       ),
     createTemp: async (path, { mode, copyFrom }) => {
       if (!copyFrom) {
-        return { fd: await call<number>((d) => fs.open(path, "wx", mode, d)), path };
+        return {
+          fd: await call<number>((d) => fs.open(path, "wx", mode, d)),
+          path,
+        };
       }
       await call<void>((done) =>
         fs.copyFile(copyFrom, path, COPYFILE_EXCL | COPYFILE_FICLONE, done)
@@ -156,7 +159,8 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
     },
     write: (handle, bytes) =>
       call<number>((done) => fs.write(handle.fd, bytes, done)),
-    chmod: (handle, mode) => call<void>((done) => fs.fchmod(handle.fd, mode, done)),
+    chmod: (handle, mode) =>
+      call<void>((done) => fs.fchmod(handle.fd, mode, done)),
     chown: (handle, uid, gid) =>
       call<void>((done) => fs.fchown(handle.fd, uid, gid, done)),
     owner: (handle) =>
