@@ -11,7 +11,7 @@
  *
  * @example Replace a file atomically
  * ```ts
- * import { writeFile } from "./mod.ts";
+ * import { writeFile } from "@atomic-write/atomic-write";
  * const path = await Deno.makeTempFile();
  * await writeFile(path, "new content");
  * console.assert((await Deno.readTextFile(path)) === "new content");

@@ -4,6 +4,7 @@
  */
 
 import type { Backend } from "./_backend.ts";
+export type { AtomicWriteApi } from "./options.ts";
 import { ChunkEncoder, type DataSource, toDataSource } from "./_data.ts";
 import { runAsync, runSync, Superseded } from "./_driver.ts";
 import {
@@ -22,6 +23,7 @@ import { describe, toPath } from "./_path.ts";
 import { WriteScheduler } from "./_scheduler.ts";
 import type {
   AtomicFile,
+  AtomicWriteApi,
   CleanupOptions,
   OpenOptions,
   SyncWriteData,
@@ -31,35 +33,6 @@ import type {
   WriteData,
   WriteOptions,
 } from "./options.ts";
-
-/** The public API, bound to one backend. */
-export interface AtomicWriteApi {
-  writeFile(
-    path: string | URL,
-    data: WriteData,
-    options?: WriteOptions,
-  ): Promise<void>;
-  writeTextFile(
-    path: string | URL,
-    text: TextData,
-    options?: WriteOptions,
-  ): Promise<void>;
-  writeFileSync(
-    path: string | URL,
-    data: SyncWriteData,
-    options?: SyncWriteOptions,
-  ): void;
-  writeTextFileSync(
-    path: string | URL,
-    text: string | Iterable<string>,
-    options?: SyncWriteOptions,
-  ): void;
-  openAtomic(path: string | URL, options?: OpenOptions): Promise<AtomicFile>;
-  cleanupTemps(
-    directory: string | URL,
-    options?: CleanupOptions,
-  ): Promise<string[]>;
-}
 
 /** One scheduler for the process: every entry point shares the ordering. */
 const scheduler = new WriteScheduler();

@@ -50,7 +50,7 @@ const api = createAtomicWrite(selectBackend);
  *
  * @example Replace a JSON file
  * ```ts
- * import { writeFile } from "./mod.ts";
+ * import { writeFile } from "@atomic-write/atomic-write";
  * const path = await Deno.makeTempFile();
  * await writeFile(path, JSON.stringify({ saved: true }));
  * console.assert((await Deno.readTextFile(path)).includes("saved"));
@@ -70,7 +70,7 @@ export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
  *
  * @example
  * ```ts
- * import { writeTextFile } from "./mod.ts";
+ * import { writeTextFile } from "@atomic-write/atomic-write";
  * const path = await Deno.makeTempFile();
  * await writeTextFile(path, "héllo");
  * console.assert((await Deno.readTextFile(path)) === "héllo");
@@ -91,7 +91,7 @@ export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
  *
  * @example
  * ```ts
- * import { writeFileSync } from "./mod.ts";
+ * import { writeFileSync } from "@atomic-write/atomic-write";
  * const path = Deno.makeTempFileSync();
  * writeFileSync(path, new Uint16Array([1, 2, 3]));
  * console.assert(Deno.readFileSync(path).length === 6);
@@ -109,7 +109,7 @@ export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
  *
  * @example
  * ```ts
- * import { writeTextFileSync } from "./mod.ts";
+ * import { writeTextFileSync } from "@atomic-write/atomic-write";
  * const path = Deno.makeTempFileSync();
  * writeTextFileSync(path, "done");
  * ```
@@ -130,7 +130,7 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
  *
  * @example Transform a file into itself (the `sponge` pattern)
  * ```ts
- * import { openAtomic } from "./mod.ts";
+ * import { openAtomic } from "@atomic-write/atomic-write";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "one\ntwo\n");
  * {
@@ -155,7 +155,7 @@ export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
  *
  * @example Clean up at start-up
  * ```ts
- * import { cleanupTemps } from "./mod.ts";
+ * import { cleanupTemps } from "@atomic-write/atomic-write";
  * const dir = await Deno.makeTempDir();
  * console.assert((await cleanupTemps(dir, { olderThan: 0 })).length === 0);
  * ```

@@ -16,7 +16,7 @@ const api = createAtomicWrite(() => createBunBackend() as Backend);
  *
  * @example
  * ```ts
- * import { writeFile } from "./bun.ts";
+ * import { writeFile } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) await writeFile(await Deno.makeTempFile(), "x");
  * ```
  */
@@ -27,7 +27,7 @@ export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
  *
  * @example
  * ```ts
- * import { writeTextFile } from "./bun.ts";
+ * import { writeTextFile } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) await writeTextFile(await Deno.makeTempFile(), "x");
  * ```
  */
@@ -38,7 +38,7 @@ export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
  *
  * @example
  * ```ts
- * import { writeFileSync } from "./bun.ts";
+ * import { writeFileSync } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) writeFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
@@ -49,7 +49,7 @@ export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
  *
  * @example
  * ```ts
- * import { writeTextFileSync } from "./bun.ts";
+ * import { writeTextFileSync } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) writeTextFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
@@ -61,7 +61,7 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
  *
  * @example
  * ```ts
- * import { openAtomic } from "./bun.ts";
+ * import { openAtomic } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) {
  *   await using file = await openAtomic(await Deno.makeTempFile());
  *   await file.write("x");
@@ -76,7 +76,7 @@ export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
  *
  * @example
  * ```ts
- * import { cleanupTemps } from "./bun.ts";
+ * import { cleanupTemps } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) await cleanupTemps(await Deno.makeTempDir());
  * ```
  */

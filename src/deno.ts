@@ -16,7 +16,7 @@ const api = createAtomicWrite(() => createDenoBackend() as Backend);
  *
  * @example
  * ```ts
- * import { writeFile } from "./deno.ts";
+ * import { writeFile } from "@atomic-write/atomic-write/deno";
  * await writeFile(await Deno.makeTempFile(), "x");
  * ```
  */
@@ -27,7 +27,7 @@ export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
  *
  * @example
  * ```ts
- * import { writeTextFile } from "./deno.ts";
+ * import { writeTextFile } from "@atomic-write/atomic-write/deno";
  * await writeTextFile(await Deno.makeTempFile(), "x");
  * ```
  */
@@ -38,7 +38,7 @@ export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
  *
  * @example
  * ```ts
- * import { writeFileSync } from "./deno.ts";
+ * import { writeFileSync } from "@atomic-write/atomic-write/deno";
  * writeFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
@@ -49,7 +49,7 @@ export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
  *
  * @example
  * ```ts
- * import { writeTextFileSync } from "./deno.ts";
+ * import { writeTextFileSync } from "@atomic-write/atomic-write/deno";
  * writeTextFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
@@ -61,7 +61,7 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
  *
  * @example
  * ```ts
- * import { openAtomic } from "./deno.ts";
+ * import { openAtomic } from "@atomic-write/atomic-write/deno";
  * {
  *   await using file = await openAtomic(await Deno.makeTempFile());
  *   await file.write("x");
@@ -76,7 +76,7 @@ export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
  *
  * @example
  * ```ts
- * import { cleanupTemps } from "./deno.ts";
+ * import { cleanupTemps } from "@atomic-write/atomic-write/deno";
  * await cleanupTemps(await Deno.makeTempDir());
  * ```
  */

@@ -47,7 +47,7 @@ export type AtomicWriteStep =
  *
  * @example Report which step failed
  * ```ts
- * import { AtomicWriteError, writeFile } from "./mod.ts";
+ * import { AtomicWriteError, writeFile } from "@atomic-write/atomic-write";
  * const dir = await Deno.makeTempDir();
  * try {
  *   await writeFile(`${dir}/missing/file.txt`, "x");

@@ -16,7 +16,7 @@ const api = createAtomicWrite(() => createNodeBackend() as Backend);
  *
  * @example
  * ```ts
- * import { writeFile } from "./node.ts";
+ * import { writeFile } from "@atomic-write/atomic-write/node";
  * await writeFile(await Deno.makeTempFile(), "x");
  * ```
  */
@@ -27,7 +27,7 @@ export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
  *
  * @example
  * ```ts
- * import { writeTextFile } from "./node.ts";
+ * import { writeTextFile } from "@atomic-write/atomic-write/node";
  * await writeTextFile(await Deno.makeTempFile(), "x");
  * ```
  */
@@ -38,7 +38,7 @@ export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
  *
  * @example
  * ```ts
- * import { writeFileSync } from "./node.ts";
+ * import { writeFileSync } from "@atomic-write/atomic-write/node";
  * writeFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
@@ -49,7 +49,7 @@ export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
  *
  * @example
  * ```ts
- * import { writeTextFileSync } from "./node.ts";
+ * import { writeTextFileSync } from "@atomic-write/atomic-write/node";
  * writeTextFileSync(Deno.makeTempFileSync(), "x");
  * ```
  */
@@ -61,7 +61,7 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
  *
  * @example
  * ```ts
- * import { openAtomic } from "./node.ts";
+ * import { openAtomic } from "@atomic-write/atomic-write/node";
  * {
  *   await using file = await openAtomic(await Deno.makeTempFile());
  *   await file.write("x");
@@ -76,7 +76,7 @@ export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
  *
  * @example
  * ```ts
- * import { cleanupTemps } from "./node.ts";
+ * import { cleanupTemps } from "@atomic-write/atomic-write/node";
  * await cleanupTemps(await Deno.makeTempDir());
  * ```
  */

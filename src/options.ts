@@ -81,7 +81,7 @@ export interface OpenOptions {
    *
    * @example Skip the directory fsync for a cache file
    * ```ts
-   * import { writeFile } from "./mod.ts";
+   * import { writeFile } from "@atomic-write/atomic-write";
    * const path = await Deno.makeTempFile();
    * await writeFile(path, "cached", { durability: "file" });
    * ```
@@ -97,7 +97,7 @@ export interface OpenOptions {
    *
    * @example Write a private file
    * ```ts
-   * import { writeTextFile } from "./mod.ts";
+   * import { writeTextFile } from "@atomic-write/atomic-write";
    * const path = await Deno.makeTempFile();
    * await writeTextFile(path, "secret", { mode: 0o600 });
    * ```
@@ -117,7 +117,7 @@ export interface OpenOptions {
    *
    * @example Leave ownership alone
    * ```ts
-   * import { writeFile } from "./mod.ts";
+   * import { writeFile } from "@atomic-write/atomic-write";
    * const path = await Deno.makeTempFile();
    * await writeFile(path, "x", { chown: false });
    * ```
@@ -134,7 +134,7 @@ export interface OpenOptions {
    *
    * @example Append a log line atomically
    * ```ts
-   * import { writeTextFile } from "./mod.ts";
+   * import { writeTextFile } from "@atomic-write/atomic-write";
    * const path = await Deno.makeTempFile();
    * await writeTextFile(path, "line 1\n");
    * await writeTextFile(path, "line 2\n", { append: true });
@@ -151,7 +151,7 @@ export interface OpenOptions {
    *
    * @example
    * ```ts
-   * import { writeFile } from "./mod.ts";
+   * import { writeFile } from "@atomic-write/atomic-write";
    * const dir = await Deno.makeTempDir();
    * await writeFile(`${dir}/a/b/c.txt`, "deep", { createParents: true });
    * ```
@@ -165,7 +165,7 @@ export interface OpenOptions {
    *
    * @example Replace a link with a regular file
    * ```ts
-   * import { writeFile } from "./mod.ts";
+   * import { writeFile } from "@atomic-write/atomic-write";
    * const dir = await Deno.makeTempDir();
    * await Deno.writeTextFile(`${dir}/real`, "old");
    * await Deno.symlink(`${dir}/real`, `${dir}/link`);
@@ -183,7 +183,7 @@ export interface OpenOptions {
    *
    * @example Give up after one second
    * ```ts
-   * import { writeFile } from "./mod.ts";
+   * import { writeFile } from "@atomic-write/atomic-write";
    * const path = await Deno.makeTempFile();
    * await writeFile(path, "x", { signal: AbortSignal.timeout(1000) });
    * ```
@@ -205,7 +205,7 @@ export interface WriteOptions extends OpenOptions {
    *
    * @example Save state on every change without queueing every version
    * ```ts
-   * import { writeFile } from "./mod.ts";
+   * import { writeFile } from "@atomic-write/atomic-write";
    * const path = await Deno.makeTempFile();
    * await Promise.all(
    *   [1, 2, 3].map((n) => writeFile(path, `${n}`, { coalesce: true })),
@@ -229,7 +229,7 @@ export interface CleanupOptions {
    *
    * @example
    * ```ts
-   * import { cleanupTemps } from "./mod.ts";
+   * import { cleanupTemps } from "@atomic-write/atomic-write";
    * const dir = await Deno.makeTempDir();
    * const removed = await cleanupTemps(dir, { olderThan: 0 });
    * ```
@@ -258,4 +258,42 @@ export interface AtomicFile extends AsyncDisposable {
   discard(): Promise<void>;
   /** Discards unless `commit()` succeeded. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * The functions of this library, as bound to one backend; `mod.ts` and the
+ * subpath exports each export one such set. See `mod.ts` for their docs.
+ */
+export interface AtomicWriteApi {
+  /** Atomically replaces a file with data of any supported type. */
+  writeFile(
+    path: string | URL,
+    data: WriteData,
+    options?: WriteOptions,
+  ): Promise<void>;
+  /** Atomically replaces a file with UTF-8 text. */
+  writeTextFile(
+    path: string | URL,
+    text: TextData,
+    options?: WriteOptions,
+  ): Promise<void>;
+  /** Synchronous `writeFile`, for byte-like data. */
+  writeFileSync(
+    path: string | URL,
+    data: SyncWriteData,
+    options?: SyncWriteOptions,
+  ): void;
+  /** Synchronous `writeTextFile`. */
+  writeTextFileSync(
+    path: string | URL,
+    text: string | Iterable<string>,
+    options?: SyncWriteOptions,
+  ): void;
+  /** Opens a pending file that replaces the target on `commit()`. */
+  openAtomic(path: string | URL, options?: OpenOptions): Promise<AtomicFile>;
+  /** Removes stale temp files left by a crash; returns their paths. */
+  cleanupTemps(
+    directory: string | URL,
+    options?: CleanupOptions,
+  ): Promise<string[]>;
 }

@@ -15,7 +15,7 @@ export type Runtime = "deno" | "bun" | "node" | "browser" | "unknown";
  *
  * @example
  * ```ts
- * import { detectRuntime } from "./mod.ts";
+ * import { detectRuntime } from "@atomic-write/atomic-write";
  * console.assert(detectRuntime() === "deno");
  * ```
  */
