@@ -21,18 +21,7 @@ import {
 } from "./_protocol.ts";
 import { describe, toPath } from "./_path.ts";
 import { WriteScheduler } from "./_scheduler.ts";
-import type {
-  AtomicFile,
-  AtomicWriteApi,
-  CleanupOptions,
-  OpenOptions,
-  SyncWriteData,
-  SyncWriteOptions,
-  TextData,
-  WriteChunk,
-  WriteData,
-  WriteOptions,
-} from "./options.ts";
+import type { AtomicFile, AtomicWriteApi, WriteChunk } from "./options.ts";
 
 /** One scheduler for the process: every entry point shares the ordering. */
 const scheduler = new WriteScheduler();
@@ -179,9 +168,12 @@ function cancelSource(source: DataSource, reason: unknown): void {
 }
 
 /** Builds the API over the backend that `getBackend` returns (memoized). */
-export function createAtomicWrite(getBackend: () => Backend): AtomicWriteApi {
+export function createAtomicWrite<H>(
+  getBackend: () => Backend<H>,
+): AtomicWriteApi {
   let cached: Backend | undefined;
-  const backend = () => cached ??= getBackend();
+  // The protocol treats handles as opaque: erase the handle type once here.
+  const backend = () => cached ??= getBackend() as unknown as Backend;
 
   function syncPrimitives(name: string) {
     const current = backend();
