@@ -306,6 +306,43 @@ export const cases: Case[] = [
       ]);
     },
   },
+  {
+    name: "the temp file is never more permissive than the final mode",
+    skip: ({ backend }) => backend.capabilities.mode ? undefined : "no modes",
+    async run({ backend }, dir) {
+      const seen: number[] = [];
+      const watching: Backend = {
+        ...backend,
+        async: {
+          ...backend.async,
+          createTemp: async (...args) => {
+            const handle = await backend.async.createTemp(...args);
+            seen.push(modeOf(args[0]));
+            return handle;
+          },
+        },
+      };
+      const { api } = subjectFor("watching", watching);
+      const file = oldTarget(dir);
+      fs.chmodSync(file, 0o600);
+      await api.writeFile(file, "private");
+      await api.writeFile(file, "more", { append: true });
+      await api.writeFile(path.join(dir, "explicit"), "x", { mode: 0o400 });
+      assert.deepEqual(seen.map((m) => m & ~0o600), [0, 0, 0], seen.join());
+      assert.equal(seen[2] & ~0o400, 0);
+    },
+  },
+  {
+    name: "a hard link to the target keeps the old content (links detach)",
+    async run({ api }, dir) {
+      const file = oldTarget(dir);
+      const link = path.join(dir, "hardlink.txt");
+      fs.linkSync(file, link);
+      await api.writeFile(file, "new");
+      assert.equal(text(file), "new");
+      assert.equal(text(link), "old");
+    },
+  },
   // ----------------------------------------------------------- symlinks
   {
     name: "follows a symlink by default and keeps the link",
