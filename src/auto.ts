@@ -4,31 +4,12 @@
  * @module
  */
 
-import type { Backend } from "./_backend.ts";
 import { type AtomicWriteApi, createAtomicWrite } from "./_api.ts";
-import { createBunBackend } from "./backends/bun.ts";
-import { createDenoBackend } from "./backends/deno.ts";
-import { createNodeBackend } from "./backends/node.ts";
+import { createBackendFor } from "./_select.ts";
 import { detectRuntime } from "./runtime.ts";
 
-/** Picks the backend on first use: Deno before Bun before Node. */
-function selectBackend(): Backend {
-  const runtime = detectRuntime();
-  switch (runtime) {
-    case "deno":
-      return createDenoBackend() as Backend;
-    case "bun":
-      return createBunBackend() as Backend;
-    case "node":
-      return createNodeBackend() as Backend;
-    default:
-      throw new Error(
-        `atomic-write has no backend for this runtime (${runtime}): it supports Deno, Bun and Node`,
-      );
-  }
-}
-
-const api = createAtomicWrite(selectBackend);
+// Picked on first use: Deno before Bun before Node.
+const api = createAtomicWrite(() => createBackendFor(detectRuntime()));
 
 /**
  * Atomically replaces the file at `path` with `data`: the data goes to a

@@ -8,9 +8,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAtomicWrite } from "../src/_api.ts";
 import type { Backend } from "../src/_backend.ts";
-import { createBunBackend } from "../src/backends/bun.ts";
-import { createDenoBackend } from "../src/backends/deno.ts";
-import { createNodeBackend } from "../src/backends/node.ts";
+import { createBackendFor } from "../src/_select.ts";
 import { detectRuntime } from "../src/runtime.ts";
 
 /** The repository root. */
@@ -31,14 +29,7 @@ export type BackendName = "deno" | "bun" | "node";
 
 /** Creates a backend by name. */
 export function createBackend(name: BackendName): Backend {
-  switch (name) {
-    case "deno":
-      return createDenoBackend() as Backend;
-    case "bun":
-      return createBunBackend() as Backend;
-    case "node":
-      return createNodeBackend() as Backend;
-  }
+  return createBackendFor(name);
 }
 
 /** Every backend this runtime can host: its own, and node:fs everywhere. */
