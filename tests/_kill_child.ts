@@ -1,0 +1,32 @@
+/**
+ * Child process for the kill tests: atomically replaces FILE in a loop with
+ * self-checking versions 1, 2, 3, ... and prints "ack N" (synchronously, so
+ * the parent has it before any kill) after each write resolved.
+ *
+ *   _kill_child.ts BACKEND FILE DURABILITY SIZE
+ */
+
+import * as fs from "node:fs";
+import process from "node:process";
+import type { Durability } from "../src/options.ts";
+import { childSubject } from "./_child_backend.ts";
+import { versionContent } from "./_conformance.ts";
+
+const [name, file, durability, size] = process.argv.slice(2);
+const { api } = childSubject(name);
+const padding = "#".repeat(Number(size));
+
+/** Big versions are streamed in 4 KiB chunks: the write takes longer. */
+async function* chunksOf(content: string) {
+  for (let i = 0; i < content.length; i += 4096) {
+    yield content.slice(i, i + 4096);
+  }
+}
+
+for (let n = 1;; n++) {
+  const content = versionContent(`kill${padding}`, n);
+  await api.writeFile(file, padding ? chunksOf(content) : content, {
+    durability: durability as Durability,
+  });
+  fs.writeSync(1, `ack ${n}\n`);
+}
