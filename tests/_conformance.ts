@@ -445,6 +445,65 @@ export const cases: Case[] = [
       assert.equal(text(file), "old");
     },
   },
+  {
+    name:
+      "injected faults keep the old file, remove the temp and name the step",
+    async run({ backend }, dir) {
+      const file = oldTarget(dir);
+      const faults = [
+        ["write", "EIO"],
+        ["write", "ENOSPC"],
+        ["sync", "EIO"],
+        ["close", "EIO"],
+        ["rename", "EIO"],
+        ["createTemp", "EACCES"],
+      ] as const;
+      const steps: Record<string, string> = {
+        write: "write",
+        sync: "sync",
+        close: "close",
+        rename: "rename",
+        createTemp: "open",
+      };
+      for (const [primitive, code] of faults) {
+        const fail = () => {
+          throw Object.assign(new Error(`injected ${code}`), { code });
+        };
+        const faulty: Backend = {
+          ...backend,
+          sync: { ...backend.sync!, [primitive]: fail },
+          async: {
+            ...backend.async,
+            [primitive]: () =>
+              Promise.reject(
+                Object.assign(new Error(`injected ${code}`), { code }),
+              ),
+          },
+        };
+        const { api } = subjectFor("faulty", faulty);
+        await rejectsWith(api.writeFile(file, "new"), steps[primitive], code);
+        assert.throws(() => api.writeFileSync(file, "new"), new RegExp(code));
+        assert.equal(text(file), "old", `${primitive} ${code}`);
+        assert.deepEqual(leftoverTemps(dir), [], `${primitive} ${code}`);
+      }
+      // After the rename only the directory fsync can fail: the error says
+      // so, and the target already holds the new content.
+      const lateFault: Backend = {
+        ...backend,
+        async: {
+          ...backend.async,
+          syncDirectory: () =>
+            Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" })),
+        },
+      };
+      await rejectsWith(
+        subjectFor("late", lateFault).api.writeFile(file, "new"),
+        "sync-directory",
+        "EIO",
+      );
+      assert.equal(text(file), "new");
+    },
+  },
   // ---------------------------------------------------------- bad input
   {
     name: "a target that is a directory is an error and the directory stays",
