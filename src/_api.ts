@@ -29,6 +29,8 @@ const scheduler = new WriteScheduler();
 interface NormalizedOptions extends ProtocolOptions {
   signal: AbortSignal | undefined;
   coalesce: boolean;
+  /** The backend for this call (OPFS: bound to its `root` and `locks`). */
+  backend: Backend;
 }
 
 const DURABILITIES = ["full", "file", "none"];
@@ -65,10 +67,39 @@ function isId(value: unknown): value is number {
     (value as number) < 2 ** 32 - 1;
 }
 
+/** Picks the backend for a call's `root` and `locks` settings. */
+function backendWithSettings(
+  options: Record<string, unknown>,
+  base: Backend,
+): Backend {
+  const { root, locks } = options;
+  if (root === undefined && locks === undefined) return base;
+  if (locks !== undefined && typeof locks !== "boolean") {
+    throw new TypeError(
+      `Expected option "locks" to be a boolean, got ${describe(locks)}`,
+    );
+  }
+  if (!base.withSettings) {
+    throw new TypeError(
+      `Options "root" and "locks" are only for OPFS, not the ${base.name} backend`,
+    );
+  }
+  if (
+    root !== undefined && (root as { kind?: unknown })?.kind !== "directory"
+  ) {
+    throw new TypeError(
+      `Expected option "root" to be a FileSystemDirectoryHandle, got ${
+        describe(root)
+      }`,
+    );
+  }
+  return base.withSettings({ root, locks: locks as boolean | undefined });
+}
+
 /** Validates options before anything is touched. */
 function normalizeOptions(
   input: unknown,
-  context: { backend: Backend },
+  base: Backend,
 ): NormalizedOptions {
   if (input !== undefined && (typeof input !== "object" || input === null)) {
     throw new TypeError(
@@ -76,6 +107,18 @@ function normalizeOptions(
     );
   }
   const options = (input ?? {}) as Record<string, unknown>;
+  const backend = backendWithSettings(options, base);
+  const context = { backend };
+  if (
+    options.durability !== undefined && options.durability !== "none" &&
+    !backend.capabilities.fsync
+  ) {
+    throw new TypeError(
+      `Option "durability" ${
+        describe(options.durability)
+      } is impossible with the ${backend.name} backend, which has no fsync: use "none" or leave it out`,
+    );
+  }
   const { mode, chown, signal } = options;
   if (mode !== undefined) {
     if (typeof mode !== "number") {
@@ -138,6 +181,7 @@ function normalizeOptions(
     createParents: optionalBoolean(options, "createParents"),
     coalesce: optionalBoolean(options, "coalesce"),
     signal: signal as AbortSignal | undefined,
+    backend,
   };
   if (normalized.append && normalized.coalesce) {
     throw new TypeError(
@@ -175,8 +219,7 @@ export function createAtomicWrite<H>(
   // The protocol treats handles as opaque: erase the handle type once here.
   const backend = () => cached ??= getBackend() as unknown as Backend;
 
-  function syncPrimitives(name: string) {
-    const current = backend();
+  function syncPrimitives(name: string, current: Backend) {
     if (!current.sync) {
       throw new TypeError(
         `${name} is not available with the ${current.name} backend: use the asynchronous variant`,
@@ -190,7 +233,7 @@ export function createAtomicWrite<H>(
     source: DataSource,
     options: NormalizedOptions,
   ): Promise<void> {
-    const current = backend();
+    const current = options.backend;
     const { capabilities } = current;
     if (source.kind === "blob" && !current.writeBlob) {
       source = toDataSource(source.blob.stream());
@@ -250,13 +293,13 @@ export function createAtomicWrite<H>(
     options: NormalizedOptions,
     name: string,
   ): void {
-    const primitives = syncPrimitives(name);
+    const primitives = syncPrimitives(name, options.backend);
     if (source.kind !== "bytes" && source.kind !== "iterator") {
       throw new TypeError(
         `Expected byte-like data for ${name} (string, ArrayBuffer, ArrayBufferView or iterable), got a ${source.kind}: use the asynchronous variant for streams and Blobs`,
       );
     }
-    const { capabilities } = backend();
+    const { capabilities } = options.backend;
     const sequence = scheduler.nextSequence();
     const context = { path };
     const resolved = runSync(
@@ -272,8 +315,19 @@ export function createAtomicWrite<H>(
       ));
   }
 
-  function syncOptions(input: unknown, name: string): NormalizedOptions {
-    const options = normalizeOptions(input, { backend: backend() });
+  /** Options for a call on `path`, and the path checked by its backend. */
+  function checkedOptions(path: string, input: unknown): NormalizedOptions {
+    const options = normalizeOptions(input, backend());
+    options.backend.validatePath?.(path);
+    return options;
+  }
+
+  function syncOptions(
+    path: string,
+    input: unknown,
+    name: string,
+  ): NormalizedOptions {
+    const options = checkedOptions(path, input);
     if (options.signal || options.coalesce) {
       throw new TypeError(
         `Options "signal" and "coalesce" are not supported by ${name}`,
@@ -285,7 +339,7 @@ export function createAtomicWrite<H>(
   return {
     async writeFile(path, data, options) {
       const target = toPath(path);
-      const normalized = normalizeOptions(options, { backend: backend() });
+      const normalized = checkedOptions(target, options);
       const source = toDataSource(data);
       normalized.signal?.throwIfAborted();
       await writeData(target, source, normalized);
@@ -293,7 +347,7 @@ export function createAtomicWrite<H>(
 
     async writeTextFile(path, text, options) {
       const target = toPath(path);
-      const normalized = normalizeOptions(options, { backend: backend() });
+      const normalized = checkedOptions(target, options);
       const source = toDataSource(toTextSource(text), "text");
       normalized.signal?.throwIfAborted();
       await writeData(target, source, normalized);
@@ -301,26 +355,26 @@ export function createAtomicWrite<H>(
 
     writeFileSync(path, data, options) {
       const target = toPath(path);
-      const normalized = syncOptions(options, "writeFileSync");
+      const normalized = syncOptions(target, options, "writeFileSync");
       const source = toDataSource(data);
       writeDataSync(target, source, normalized, "writeFileSync");
     },
 
     writeTextFileSync(path, text, options) {
       const target = toPath(path);
-      const normalized = syncOptions(options, "writeTextFileSync");
+      const normalized = syncOptions(target, options, "writeTextFileSync");
       const source = toDataSource(toTextSource(text), "text");
       writeDataSync(target, source, normalized, "writeTextFileSync");
     },
 
     async openAtomic(path, options) {
       const target = toPath(path);
-      const normalized = normalizeOptions(options, { backend: backend() });
+      const normalized = checkedOptions(target, options);
       if (normalized.coalesce) {
         throw new TypeError(`Option "coalesce" is not supported by openAtomic`);
       }
       normalized.signal?.throwIfAborted();
-      const current = backend();
+      const current = normalized.backend;
       const context = { path: target, signal: normalized.signal };
       const resolved = await runAsync(
         resolveTarget(target, normalized, current.capabilities),
@@ -353,9 +407,13 @@ export function createAtomicWrite<H>(
           }`,
         );
       }
+      const current = backendWithSettings(
+        { root: options?.root },
+        backend(),
+      );
       return await runAsync(
         removeStaleTemps(path, olderThan, Date.now()),
-        backend(),
+        current,
         { path },
       );
     },

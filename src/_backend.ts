@@ -82,6 +82,14 @@ export interface Capabilities {
   retryBusyRename: boolean;
   /** Paths use `\` as well as `/` as separator (Windows). */
   backslashSeparator: boolean;
+  /** Files can be fsynced (false in OPFS, which has no fsync). */
+  fsync: boolean;
+}
+
+/** Per-call settings only some backends understand (OPFS). */
+export interface BackendSettings {
+  root?: unknown;
+  locks?: boolean;
 }
 
 /** Writes a whole `Blob` at the handle's position, if faster than a stream. */
@@ -96,4 +104,8 @@ export interface Backend<H = unknown> {
   readonly sync?: Primitives<H>;
   /** Optional fast path for Blob inputs (Bun's `Bun.write` to an fd). */
   readonly writeBlob?: BlobWriter<H>;
+  /** Throws a TypeError for a path the backend cannot hold. */
+  readonly validatePath?: (path: string) => void;
+  /** The same backend with per-call settings; absent if it takes none. */
+  readonly withSettings?: (settings: BackendSettings) => Backend<H>;
 }

@@ -4,6 +4,7 @@ import type { Backend } from "./_backend.ts";
 import { createBunBackend } from "./backends/bun.ts";
 import { createDenoBackend } from "./backends/deno.ts";
 import { createNodeBackend } from "./backends/node.ts";
+import { createOpfsBackend } from "./backends/opfs.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** The backend of a runtime this library supports. */
@@ -15,9 +16,11 @@ export function createBackendFor(runtime: Runtime): Backend {
       return createBunBackend() as Backend;
     case "node":
       return createNodeBackend() as Backend;
+    case "browser":
+      return createOpfsBackend() as Backend;
     default:
       throw new Error(
-        `atomic-write has no backend for this runtime (${runtime}): it supports Deno, Bun and Node`,
+        `atomic-write has no backend for this runtime (${runtime}): it supports Deno, Bun, Node and browsers with OPFS`,
       );
   }
 }

@@ -71,6 +71,14 @@ export type TextData =
   | AsyncIterable<string>
   | Iterable<string>;
 
+/** A directory handle of the Origin Private File System (browser). */
+export interface OpfsDirectoryHandle {
+  /** Always `"directory"`. */
+  readonly kind: "directory";
+  /** The directory's name. */
+  readonly name: string;
+}
+
 /** Options of `openAtomic`: everything but the ones that need the data. */
 export interface OpenOptions {
   /**
@@ -189,6 +197,40 @@ export interface OpenOptions {
    * ```
    */
   signal?: AbortSignal;
+
+  /**
+   * Browser (OPFS) only: the directory that `/`-separated paths resolve
+   * against. Any other backend rejects it with a TypeError.
+   *
+   * @default {the OPFS root, navigator.storage.getDirectory()}
+   *
+   * @example Write inside a directory handle
+   * ```ts
+   * import { writeFile } from "@atomic-write/atomic-write";
+   * if ("document" in globalThis) {
+   *   const root = await navigator.storage.getDirectory();
+   *   const notes = await root.getDirectoryHandle("notes", { create: true });
+   *   await writeFile("today.md", "# Today", { root: notes });
+   * }
+   * ```
+   */
+  root?: OpfsDirectoryHandle;
+
+  /**
+   * Browser (OPFS) only: serialise writers of one path across tabs and
+   * workers with the Web Locks API. Any other backend rejects `false`.
+   *
+   * @default {true}
+   *
+   * @example
+   * ```ts
+   * import { writeFile } from "@atomic-write/atomic-write";
+   * if ("document" in globalThis) {
+   *   await writeFile("draft.txt", "x", { locks: false });
+   * }
+   * ```
+   */
+  locks?: boolean;
 }
 
 /** Options of `writeFile` and `writeTextFile`. */
@@ -235,6 +277,23 @@ export interface CleanupOptions {
    * ```
    */
   olderThan?: number;
+
+  /**
+   * Browser (OPFS) only: the directory handle that `directory` resolves
+   * against.
+   *
+   * @default {the OPFS root}
+   *
+   * @example
+   * ```ts
+   * import { cleanupTemps } from "@atomic-write/atomic-write";
+   * if ("document" in globalThis) {
+   *   const root = await navigator.storage.getDirectory();
+   *   await cleanupTemps("/", { root, olderThan: 0 });
+   * }
+   * ```
+   */
+  root?: OpfsDirectoryHandle;
 }
 
 /**

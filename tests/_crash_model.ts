@@ -76,6 +76,7 @@ const CAPABILITIES: Capabilities = {
   symlinks: false,
   retryBusyRename: false,
   backslashSeparator: false,
+  fsync: true,
 };
 
 /** An in-memory file system that records persistence steps. */

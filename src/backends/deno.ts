@@ -148,6 +148,7 @@ export function createDenoBackend(): Backend<DenoHandle> {
       symlinks: true,
       retryBusyRename: windows,
       backslashSeparator: windows,
+      fsync: true,
     },
     sync: syncPrimitives,
     async: asyncPrimitives,

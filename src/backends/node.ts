@@ -194,6 +194,7 @@ export function nodeCapabilities(platform: string): Capabilities {
     symlinks: true,
     retryBusyRename: windows,
     backslashSeparator: windows,
+    fsync: true,
   };
 }
 

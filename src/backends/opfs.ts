@@ -1,0 +1,325 @@
+/**
+ * The browser backend: the Origin Private File System.
+ *
+ * A temp file handle is created beside the target, written with
+ * `createWritable()` (which commits only on `close()`), and then `move()`d
+ * onto the target name: `move(directory, name)`, the only form WebKit takes.
+ * Writers of one path are serialised across tabs and workers with a Web Lock
+ * held from the temp file's creation to its move or removal.
+ *
+ * There is no fsync in OPFS: what a browser crash leaves is up to the
+ * engine; `move()` replaces the target whole in all three engines.
+ */
+
+import type {
+  AsyncPrimitives,
+  Backend,
+  CreateTempOptions,
+  EntryInfo,
+} from "../_backend.ts";
+
+/** The `move()` method that the DOM type library does not have yet. */
+interface MovableFileHandle extends FileSystemFileHandle {
+  move(directory: FileSystemDirectoryHandle, name: string): Promise<void>;
+}
+
+/** An open temp file. */
+export interface OpfsHandle {
+  path: string;
+  file: FileSystemFileHandle;
+  writable: FileSystemWritableFileStream;
+}
+
+/** Options of `createOpfsBackend`. */
+export interface OpfsBackendOptions {
+  /** The directory paths resolve against; default: the OPFS root. */
+  root?: FileSystemDirectoryHandle;
+  /** Serialise writers of one path across tabs and workers (Web Locks). */
+  locks?: boolean;
+}
+
+const FORBIDDEN_NAMES = new Set(["", ".", ".."]);
+
+/** Throws a TypeError for a path OPFS cannot hold, before anything is touched. */
+export function validateOpfsPath(path: string): void {
+  const names = path.replace(/^\/+/, "").split("/");
+  for (const name of names) {
+    if (FORBIDDEN_NAMES.has(name) || name.includes("\\")) {
+      throw new TypeError(
+        `Expected an OPFS path of "/"-separated names without "", ".", ".." or "\\", got ${
+          JSON.stringify(path)
+        }`,
+      );
+    }
+  }
+}
+
+/** The DOMException names of OPFS mapped to errno-style codes. */
+const CODES: Record<string, string> = {
+  NotFoundError: "ENOENT",
+  TypeMismatchError: "ENOTDIR",
+  NoModificationAllowedError: "EBUSY",
+  QuotaExceededError: "ENOSPC",
+  InvalidModificationError: "EISDIR",
+  NotAllowedError: "EACCES",
+};
+
+/** Gives an OPFS error an errno-style `code`, keeping it as the cause. */
+function withCode(error: unknown, code?: string): Error {
+  const name = (error as { name?: string })?.name ?? "Error";
+  const message = (error as { message?: string })?.message ?? String(error);
+  return Object.assign(new Error(`${name}: ${message}`, { cause: error }), {
+    name,
+    code: code ?? CODES[name] ?? name,
+  });
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return (error as { name?: string })?.name === name;
+}
+
+function names(path: string): string[] {
+  return path.split("/").filter((name) => name !== "" && name !== ".");
+}
+
+function split(path: string): { parent: string; name: string } {
+  const parts = names(path);
+  const name = parts.pop() ?? "";
+  return { parent: `/${parts.join("/")}`, name };
+}
+
+/** Creates the OPFS backend. */
+export function createOpfsBackend(
+  options: OpfsBackendOptions = {},
+): Backend<OpfsHandle> {
+  const useLocks = options.locks ?? true;
+  let rootPromise: Promise<FileSystemDirectoryHandle> | undefined;
+  const root = () =>
+    rootPromise ??= options.root
+      ? Promise.resolve(options.root)
+      : navigator.storage.getDirectory();
+  /** Releases the Web Lock of a temp file, by temp path. */
+  const releases = new Map<string, () => void>();
+
+  async function directory(path: string): Promise<FileSystemDirectoryHandle> {
+    let handle = await root();
+    for (const name of names(path)) {
+      try {
+        handle = await handle.getDirectoryHandle(name);
+      } catch (error) {
+        throw withCode(error);
+      }
+    }
+    return handle;
+  }
+
+  async function entry(
+    path: string,
+  ): Promise<FileSystemFileHandle | FileSystemDirectoryHandle | undefined> {
+    const { parent, name } = split(path);
+    if (name === "") return await directory("/");
+    let dir: FileSystemDirectoryHandle;
+    try {
+      dir = await directory(parent);
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return undefined;
+      throw error;
+    }
+    for (const kind of ["file", "directory"] as const) {
+      try {
+        return kind === "file"
+          ? await dir.getFileHandle(name)
+          : await dir.getDirectoryHandle(name);
+      } catch (error) {
+        if (
+          !isNamed(error, "TypeMismatchError") &&
+          !isNamed(error, "NotFoundError")
+        ) {
+          throw withCode(error);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  async function info(path: string): Promise<EntryInfo | undefined> {
+    const handle = await entry(path);
+    if (!handle) return undefined;
+    const isFile = handle.kind === "file";
+    return {
+      isFile,
+      isDirectory: !isFile,
+      isSymlink: false,
+      mode: undefined,
+      uid: undefined,
+      gid: undefined,
+      mtimeMs: isFile
+        ? (await (handle as FileSystemFileHandle).getFile()).lastModified
+        : 0,
+    };
+  }
+
+  /** Waits for the Web Lock of `target`; returns its release. */
+  function lock(target: string): Promise<() => void> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!useLocks || !locks) return Promise.resolve(() => {});
+    return new Promise((granted, failed) => {
+      locks.request(
+        `atomic-write:${target}`,
+        () => new Promise<void>((release) => granted(release)),
+      )
+        .catch(failed);
+    });
+  }
+
+  const primitives: AsyncPrimitives<OpfsHandle> = {
+    realPath: async (path) => {
+      const handle = await entry(path);
+      if (!handle) throw withCode(new Error(`"${path}" not found`), "ENOENT");
+      return `/${names(path).join("/")}`;
+    },
+    lstat: info,
+    stat: info,
+    readLink: () =>
+      Promise.reject(withCode(new Error("no links in OPFS"), "EINVAL")),
+    makeDirectory: async (path) => {
+      const { parent, name } = split(path);
+      try {
+        await (await directory(parent)).getDirectoryHandle(name, {
+          create: true,
+        });
+      } catch (error) {
+        throw withCode(error);
+      }
+    },
+    createTemp: async (path, { copyFrom, target }: CreateTempOptions) => {
+      const release = await lock(target);
+      try {
+        const { parent, name } = split(path);
+        const dir = await directory(parent);
+        // OPFS has no exclusive create: check, then create, under the lock.
+        if (await entry(path)) {
+          throw withCode(new Error(`"${path}" exists`), "EEXIST");
+        }
+        const file = await dir.getFileHandle(name, { create: true });
+        const writable = await file.createWritable({ keepExistingData: false });
+        if (copyFrom) {
+          const source = await entry(copyFrom) as FileSystemFileHandle;
+          await writable.write(await source.getFile());
+        }
+        releases.set(path, release);
+        return { path, file, writable };
+      } catch (error) {
+        release();
+        throw (error as { code?: string }).code ? error : withCode(error);
+      }
+    },
+    write: async (handle, bytes) => {
+      try {
+        await handle.writable.write(bytes as Uint8Array<ArrayBuffer>);
+      } catch (error) {
+        // Chromium reports a quota failure as AbortError on the data pipe.
+        throw withCode(
+          error,
+          isNamed(error, "AbortError") ? "ENOSPC" : undefined,
+        );
+      }
+      return bytes.length;
+    },
+    chmod: () => Promise.resolve(),
+    chown: () => Promise.resolve(),
+    owner: () => Promise.resolve({ uid: undefined, gid: undefined }),
+    sync: () => Promise.resolve(),
+    close: async (handle) => {
+      try {
+        await handle.writable.close();
+      } catch (error) {
+        throw withCode(
+          error,
+          isNamed(error, "AbortError") ? "ENOSPC" : undefined,
+        );
+      }
+    },
+    rename: async (from, to) => {
+      const source = split(from);
+      const target = split(to);
+      const dir = await directory(target.parent);
+      // Firefox's move() deletes a directory in the way and WebKit moves the
+      // file into it: refuse before move() is called.
+      const existing = await entry(to);
+      if (existing?.kind === "directory") {
+        throw withCode(new Error(`"${to}" is a directory`), "EISDIR");
+      }
+      try {
+        const file = await (await directory(source.parent)).getFileHandle(
+          source.name,
+        ) as MovableFileHandle;
+        await file.move(dir, target.name);
+      } catch (error) {
+        throw withCode(error);
+      }
+      releases.get(from)?.();
+      releases.delete(from);
+    },
+    syncDirectory: () => Promise.resolve(),
+    remove: async (path) => {
+      const { parent, name } = split(path);
+      try {
+        await (await directory(parent)).removeEntry(name);
+      } catch (error) {
+        throw withCode(error);
+      } finally {
+        releases.get(path)?.();
+        releases.delete(path);
+      }
+    },
+    readDirectory: async (path) => {
+      const result: string[] = [];
+      const dir = await directory(path) as FileSystemDirectoryHandle & {
+        keys(): AsyncIterable<string>;
+      };
+      for await (const name of dir.keys()) result.push(name);
+      return result;
+    },
+  };
+
+  return {
+    name: "opfs",
+    capabilities: {
+      syncDirectory: false,
+      mode: false,
+      chown: false,
+      symlinks: false,
+      // NoModificationAllowedError (mapped to EBUSY) from a racing writer
+      // outside this library is retried with backoff.
+      retryBusyRename: true,
+      backslashSeparator: false,
+      fsync: false,
+    },
+    async: primitives,
+    validatePath: validateOpfsPath,
+    withSettings: (settings) =>
+      settingsCache(
+        settings.root as FileSystemDirectoryHandle | undefined ?? options.root,
+        settings.locks ?? useLocks,
+      ),
+  };
+}
+
+/** One backend per root and lock setting, so Web Locks and state are shared. */
+const backends = new WeakMap<object, Map<boolean, Backend<OpfsHandle>>>();
+const DEFAULT_ROOT = {};
+
+function settingsCache(
+  root: FileSystemDirectoryHandle | undefined,
+  locks: boolean,
+): Backend<OpfsHandle> {
+  const key = root ?? DEFAULT_ROOT;
+  let byLocks = backends.get(key);
+  if (!byLocks) backends.set(key, byLocks = new Map());
+  let backend = byLocks.get(locks);
+  if (!backend) {
+    byLocks.set(locks, backend = createOpfsBackend({ root, locks }));
+  }
+  return backend;
+}
