@@ -569,3 +569,17 @@ class PendingFile implements AtomicFile {
     await this.discard();
   }
 }
+
+// Engines without Symbol.asyncDispose (WebKit 2.50) run `await using` through
+// transpilers, which look the method up under this registered symbol.
+if (typeof Symbol.asyncDispose !== "symbol") {
+  Object.defineProperty(
+    PendingFile.prototype,
+    Symbol.for("Symbol.asyncDispose"),
+    {
+      value(this: PendingFile) {
+        return this.discard();
+      },
+    },
+  );
+}

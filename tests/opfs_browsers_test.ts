@@ -31,6 +31,8 @@ const onlyNode = RUNTIME === "node"
 let server: http.Server | undefined;
 let waiting: ((results: Results) => void) | undefined;
 const files = new Map<string, string>();
+/** Progress lines of the current engine, shown if it times out. */
+let progress: string[] = [];
 
 before(async () => {
   if (onlyNode) return;
@@ -55,6 +57,15 @@ before(async () => {
     `<!doctype html><title>opfs cases</title><script type="module" src="/page.js"></script>`,
   );
   server = http.createServer((request, response) => {
+    if (request.method === "POST" && request.url === "/log") {
+      let body = "";
+      request.on("data", (chunk) => body += chunk);
+      request.on("end", () => {
+        progress.push(body);
+        response.end("ok");
+      });
+      return;
+    }
     if (request.method === "POST" && request.url === "/results") {
       let body = "";
       request.on("data", (chunk) => body += chunk);
@@ -82,11 +93,12 @@ before(async () => {
 after(() => server?.close());
 
 function nextResults(timeout: number): Promise<Results> {
+  progress = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error("no results in time")),
-      timeout,
-    );
+    const timer = setTimeout(() => {
+      const last = progress.slice(-3).join(" | ");
+      reject(new Error(`no results in time; last progress: ${last}`));
+    }, timeout);
     waiting = (results) => {
       clearTimeout(timer);
       resolve(results);

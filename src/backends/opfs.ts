@@ -159,13 +159,25 @@ export function createOpfsBackend(
     };
   }
 
+  /** Where `root` is inside the OPFS root, so lock names name real files. */
+  let rootPath: Promise<string> | undefined;
+  const lockPrefix = () =>
+    rootPath ??= (async () => {
+      if (!options.root) return "";
+      const opfs = await navigator.storage.getDirectory();
+      const parts = await opfs.resolve(options.root);
+      // A handle outside the OPFS root has no path: fall back to its name.
+      return `/${(parts ?? [`?${options.root.name}`]).join("/")}`;
+    })();
+
   /** Waits for the Web Lock of `target`; returns its release. */
-  function lock(target: string): Promise<() => void> {
+  async function lock(target: string): Promise<() => void> {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    if (!useLocks || !locks) return Promise.resolve(() => {});
-    return new Promise((granted, failed) => {
+    if (!useLocks || !locks) return () => {};
+    const name = `atomic-write:${await lockPrefix()}${target}`;
+    return await new Promise((granted, failed) => {
       locks.request(
-        `atomic-write:${target}`,
+        name,
         () => new Promise<void>((release) => granted(release)),
       )
         .catch(failed);
@@ -216,7 +228,13 @@ export function createOpfsBackend(
     },
     write: async (handle, bytes) => {
       try {
-        await handle.writable.write(bytes as Uint8Array<ArrayBuffer>);
+        // WebKit 2.50 writes a view's whole buffer, ignoring its offset and
+        // length: hand it an exact copy when the view is partial.
+        const exact = bytes.byteOffset === 0 &&
+            bytes.byteLength === bytes.buffer.byteLength
+          ? bytes
+          : bytes.slice();
+        await handle.writable.write(exact as Uint8Array<ArrayBuffer>);
       } catch (error) {
         // Chromium reports a quota failure as AbortError on the data pipe.
         throw withCode(

@@ -101,11 +101,15 @@ interface Case {
 
 const encoder = new TextEncoder();
 
+/** Progress inside a case (set by runCases). */
+let note: (message: string) => void = () => {};
+
 const cases: Case[] = [
   {
     name: "the runtime is detected as a browser",
-    async run() {
+    run() {
       check(detectRuntime() === "browser", detectRuntime());
+      return Promise.resolve();
     },
   },
   {
@@ -269,6 +273,7 @@ const cases: Case[] = [
     async run(root) {
       await put(root, "doc.txt", "one\ntwo\n");
       const file = await openAtomic("doc.txt", { root });
+      note("opened");
       for (const line of (await readText(root, "doc.txt")).split("\n")) {
         await file.write(line.toUpperCase() + (line ? "\n" : ""));
       }
@@ -276,12 +281,16 @@ const cases: Case[] = [
         await readText(root, "doc.txt") === "one\ntwo\n",
         "old until commit",
       );
+      note("written");
       await file.commit();
+      note("committed");
       check(await readText(root, "doc.txt") === "ONE\nTWO\n", "committed");
       {
         await using dropped = await openAtomic("doc.txt", { root });
         await dropped.write("never");
+        note("second written");
       }
+      note("disposed");
       check(await readText(root, "doc.txt") === "ONE\nTWO\n", "discarded");
     },
   },
@@ -323,7 +332,10 @@ const cases: Case[] = [
 ];
 
 /** Runs every case in a fresh directory under `atomic-write-cases/`. */
-export async function runCases(context: string): Promise<CaseResult[]> {
+export async function runCases(
+  context: string,
+  progress: (message: string) => void = () => {},
+): Promise<CaseResult[]> {
   const opfs = await navigator.storage.getDirectory();
   const base = await opfs.getDirectoryHandle(`cases-${context}`, {
     create: true,
@@ -333,6 +345,8 @@ export async function runCases(context: string): Promise<CaseResult[]> {
     const root = await base.getDirectoryHandle(`case-${index}`, {
       create: true,
     });
+    progress(`${context}: ${testCase.name}`);
+    note = (message) => progress(`${context}: ${testCase.name}: ${message}`);
     try {
       await testCase.run(root);
       const temps = (await list(root)).filter((n) => n.endsWith(".atomic-tmp"));

@@ -2,17 +2,26 @@
 
 import { type CaseResult, runCases } from "./_opfs_cases.ts";
 
+/** Progress to the test server, which shows it when a browser hangs. */
+function log(message: string): void {
+  fetch("/log", { method: "POST", body: message }).catch(() => {});
+}
+log("page loaded");
+
 async function inWorker(): Promise<CaseResult[]> {
   const worker = new Worker("./worker.js", { type: "module" });
   return await new Promise((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
+    worker.onmessage = (event) => {
+      if (typeof event.data === "string") log(event.data);
+      else resolve(event.data);
+    };
     worker.onerror = (event) => reject(new Error(event.message));
   });
 }
 
 const results: Record<string, CaseResult[] | string> = {};
 try {
-  results.page = await runCases("page");
+  results.page = await runCases("page", log);
 } catch (error) {
   results.page = String(error);
 }

@@ -2,4 +2,4 @@
 
 import { runCases } from "./_opfs_cases.ts";
 
-postMessage(await runCases("worker"));
+postMessage(await runCases("worker", (message) => postMessage(message)));
