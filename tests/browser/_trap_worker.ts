@@ -1,0 +1,31 @@
+/** Worker side of `_traps.ts`. */
+
+import { writeTextFile } from "../../mod.ts";
+import { versionText } from "./_version_text.ts";
+
+onmessage = async (event) => {
+  const { kind, writer } = event.data;
+  const opfs = await navigator.storage.getDirectory();
+  if (kind === "contend") {
+    const dir = await opfs.getDirectoryHandle("trap-contention");
+    let failures = 0;
+    for (let n = 0; n < 20; n++) {
+      await writeTextFile("shared.txt", versionText(writer, n), { root: dir })
+        .catch(() => failures++);
+    }
+    postMessage({ failures });
+  } else {
+    const dir = await opfs.getDirectoryHandle("trap-terminated");
+    // A slow stream: the page terminates this worker after the first chunk.
+    await writeTextFile(
+      "target.txt",
+      (async function* () {
+        yield "new, part one";
+        postMessage("started");
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+        yield "never";
+      })(),
+      { root: dir },
+    );
+  }
+};
