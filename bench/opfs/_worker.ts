@@ -1,0 +1,5 @@
+/** Benchmark worker. */
+
+import { measure } from "./_measure.ts";
+
+postMessage(await measure("worker"));
