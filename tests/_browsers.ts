@@ -6,7 +6,7 @@
  * every page reports by POSTing its results). Debian's browsers only.
  */
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -58,6 +58,10 @@ export interface OpenOptions {
   firefoxPrefs?: Record<string, unknown>;
   /** How long to wait for the page's results. */
   timeout?: number;
+  /** Chromium: use (and keep) this profile directory. */
+  profile?: string;
+  /** Chromium: SIGKILL the whole browser after the results instead of closing it. */
+  kill?: boolean;
 }
 
 /** A running server plus a way to open its pages in each engine. */
@@ -142,7 +146,8 @@ export async function startHarness(
 
   async function inChromium(url: string, options: OpenOptions) {
     const { chromium } = await import("playwright-core");
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "aw-chromium-"));
+    const profile = options.profile ??
+      fs.mkdtempSync(path.join(os.tmpdir(), "aw-chromium-"));
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: ENGINES.chromium,
       headless: true,
@@ -161,8 +166,16 @@ export async function startHarness(
       await tab.goto(url);
       return await results;
     } finally {
-      await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
+      if (options.kill) {
+        // A crash, not a shutdown: every process of this profile dies at once.
+        spawnSync("pkill", ["-KILL", "-f", `--user-data-dir=${profile}`]);
+        await browser.close().catch(() => {});
+      } else {
+        await browser.close();
+      }
+      if (!options.profile) {
+        fs.rmSync(profile, { recursive: true, force: true });
+      }
     }
   }
 

@@ -8,6 +8,8 @@
  */
 
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import {
@@ -33,8 +35,9 @@ before(async () => {
       worker: entry("_worker.ts"),
       traps: entry("_traps.ts"),
       trap_worker: entry("_trap_worker.ts"),
+      crash: entry("_crash.ts"),
     },
-    { "/": "page.js", "/traps": "traps.js" },
+    { "/": "page.js", "/traps": "traps.js", "/crash": "crash.js" },
     8734,
   );
 });
@@ -49,8 +52,12 @@ function report(engine: string, results: Results): void {
     console.log(
       `opfs, ${engine} ${context}: ${passed} of ${outcome.length} cases passed`,
     );
-    for (const failure of outcome.filter((r) => r.status === "failed")) {
-      console.log(`  FAILED ${failure.name}: ${failure.detail}`);
+    for (const result of outcome) {
+      if (result.status === "failed") {
+        console.log(`  FAILED ${result.name}: ${result.detail}`);
+      } else if (result.detail) {
+        console.log(`  ${result.name}: ${result.detail}`);
+      }
     }
     assert.equal(passed, outcome.length, `${engine} ${context}`);
   }
@@ -89,3 +96,25 @@ test("OPFS quota error in firefox (quota pref)", {
       firefoxPrefs: { "dom.quotaManager.temporaryStorage.fixedLimit": 4096 },
     }),
   ));
+
+test("a Chromium killed mid-write, relaunched on the same origin", {
+  skip: onlyNode ?? engineMissing("chromium") ?? false,
+  timeout: 120_000,
+}, async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "aw-crash-"));
+  try {
+    report(
+      "chromium",
+      await harness!.open("chromium", "/crash?phase=write", {
+        profile,
+        kill: true,
+      }),
+    );
+    report(
+      "chromium",
+      await harness!.open("chromium", "/crash?phase=check", { profile }),
+    );
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});
