@@ -89,6 +89,28 @@ async function terminatedWriter(): Promise<string | undefined> {
   return `cleanupTemps left ${left}`;
 }
 
+/**
+ * A writer outside this library holds a writable on the target: Chromium and
+ * Firefox make move() fail with NoModificationAllowedError, which is retried
+ * until that writer closes (WebKit lets move() through at once).
+ */
+async function racingWriter(): Promise<string | undefined> {
+  const dir = await fresh("trap-racing");
+  await writeTextFile("target.txt", "old", { root: dir });
+  const foreign = await (await dir.getFileHandle("target.txt"))
+    .createWritable();
+  await foreign.write("foreign");
+  const ours = writeTextFile("target.txt", "ours", { root: dir });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  await foreign.close();
+  await ours;
+  const text = await readText(dir, "target.txt");
+  if (text !== "ours" && text !== "foreign") return `target holds ${text}`;
+  const temps = (await names(dir)).filter((n) => n.endsWith(".atomic-tmp"));
+  if (temps.length) return `temp files left: ${temps}`;
+  return undefined;
+}
+
 async function quota(): Promise<string | undefined> {
   const dir = await fresh("trap-quota");
   await writeTextFile("target.txt", "old", { root: dir });
@@ -124,6 +146,7 @@ const suites: Record<
     "three contexts write one path 20 times each with locks": contention,
     "a worker terminated mid-write leaves the old content and a removable temp":
       terminatedWriter,
+    "a racing writer outside the library is waited out": racingWriter,
   },
   quota: {
     "a write over the quota is a write error and keeps the old file": quota,
