@@ -25,6 +25,13 @@ import { errorCode } from "./_errno.ts";
  *   step fails the target already holds the NEW content, but its durability is
  *   not guaranteed.
  * - `"cleanup"`: removing a stale temp file in `cleanupTemps`.
+ *
+ * @example
+ * ```ts
+ * import { type AtomicWriteStep, AtomicWriteError } from "@atomic-write/atomic-write";
+ * const step: AtomicWriteStep = new AtomicWriteError("/x", "rename", new Error("busy")).step;
+ * console.assert(step === "rename");
+ * ```
  */
 export type AtomicWriteStep =
   | "resolve"

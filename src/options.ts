@@ -18,6 +18,13 @@
  *   `kill -9` (the page cache survives those), but after a power cut the target
  *   may hold the old content, the new content, or, on some file systems
  *   (xfs; ext4 mounted `noauto_da_alloc`), be empty.
+ *
+ * @example
+ * ```ts
+ * import { type Durability, writeFile } from "@atomic-write/atomic-write";
+ * const durability: Durability = "file";
+ * await writeFile(await Deno.makeTempFile(), "cache", { durability });
+ * ```
  */
 export type Durability = "full" | "file" | "none";
 
@@ -27,10 +34,26 @@ export type Durability = "full" | "file" | "none";
  * - `"follow"`: write through to the link's final target and keep the link.
  *   A dangling link's target is created.
  * - `"replace"`: replace the link itself with a regular file.
+ *
+ * @example
+ * ```ts
+ * import { type SymlinkPolicy, writeFile } from "@atomic-write/atomic-write";
+ * const symlinks: SymlinkPolicy = "follow";
+ * await writeFile(await Deno.makeTempFile(), "x", { symlinks });
+ * ```
  */
 export type SymlinkPolicy = "follow" | "replace";
 
-/** Owner and group to give the written file. */
+/**
+ * Owner and group to give the written file.
+ *
+ * @example
+ * ```ts
+ * import type { Ownership } from "@atomic-write/atomic-write";
+ * const owner: Ownership = { uid: 1000, gid: 1000 };
+ * console.assert(owner.uid === 1000);
+ * ```
+ */
 export interface Ownership {
   /** Numeric user id. */
   uid: number;
@@ -38,7 +61,16 @@ export interface Ownership {
   gid: number;
 }
 
-/** A chunk of an incremental or streamed write: bytes or UTF-8 text. */
+/**
+ * A chunk of an incremental or streamed write: bytes or UTF-8 text.
+ *
+ * @example
+ * ```ts
+ * import { type WriteChunk, writeFile } from "@atomic-write/atomic-write";
+ * const chunks: WriteChunk[] = ["text, then ", new Uint8Array([98, 121, 116, 101, 115])];
+ * await writeFile(await Deno.makeTempFile(), chunks);
+ * ```
+ */
 export type WriteChunk = Uint8Array | string;
 
 /**
@@ -47,6 +79,13 @@ export type WriteChunk = Uint8Array | string;
  * Strings are written as UTF-8. Every `ArrayBufferView` (all typed arrays and
  * `DataView`) is written byte-exact, honouring `byteOffset` and `byteLength`.
  * Streams and iterables may mix `Uint8Array` and string chunks.
+ *
+ * @example
+ * ```ts
+ * import { type WriteData, writeFile } from "@atomic-write/atomic-write";
+ * const data: WriteData = new Blob(["from a Blob"]);
+ * await writeFile(await Deno.makeTempFile(), data);
+ * ```
  */
 export type WriteData =
   | string
@@ -57,21 +96,48 @@ export type WriteData =
   | Iterable<WriteChunk>
   | AsyncIterable<WriteChunk>;
 
-/** What the synchronous variants accept: byte-like data only, no streams. */
+/**
+ * What the synchronous variants accept: byte-like data only, no streams.
+ *
+ * @example
+ * ```ts
+ * import { type SyncWriteData, writeFileSync } from "@atomic-write/atomic-write";
+ * const data: SyncWriteData = new Float32Array([1.5, 2.5]);
+ * writeFileSync(Deno.makeTempFileSync(), data);
+ * ```
+ */
 export type SyncWriteData =
   | string
   | ArrayBuffer
   | ArrayBufferView
   | Iterable<WriteChunk>;
 
-/** Text accepted by `writeTextFile`. */
+/**
+ * Text accepted by `writeTextFile`.
+ *
+ * @example
+ * ```ts
+ * import { type TextData, writeTextFile } from "@atomic-write/atomic-write";
+ * const text: TextData = ReadableStream.from(["a", "b"]);
+ * await writeTextFile(await Deno.makeTempFile(), text);
+ * ```
+ */
 export type TextData =
   | string
   | ReadableStream<string>
   | AsyncIterable<string>
   | Iterable<string>;
 
-/** A directory handle of the Origin Private File System (browser). */
+/**
+ * A directory handle of the Origin Private File System (browser).
+ *
+ * @example
+ * ```ts
+ * import type { OpfsDirectoryHandle } from "@atomic-write/atomic-write";
+ * const describe = (dir: OpfsDirectoryHandle) => `${dir.kind} ${dir.name}`;
+ * console.assert(describe({ kind: "directory", name: "notes" }) === "directory notes");
+ * ```
+ */
 export interface OpfsDirectoryHandle {
   /** Always `"directory"`. */
   readonly kind: "directory";
@@ -79,7 +145,18 @@ export interface OpfsDirectoryHandle {
   readonly name: string;
 }
 
-/** Options of `openAtomic`: everything but the ones that need the data. */
+/**
+ * Options of `openAtomic`: everything but the ones that need the data.
+ *
+ * @example
+ * ```ts
+ * import { type OpenOptions, openAtomic } from "@atomic-write/atomic-write";
+ * const options: OpenOptions = { durability: "full", mode: 0o600 };
+ * await using file = await openAtomic(await Deno.makeTempFile(), options);
+ * await file.write("private");
+ * await file.commit();
+ * ```
+ */
 export interface OpenOptions {
   /**
    * How much of the write must survive a power cut once it resolves; see
@@ -233,7 +310,16 @@ export interface OpenOptions {
   locks?: boolean;
 }
 
-/** Options of `writeFile` and `writeTextFile`. */
+/**
+ * Options of `writeFile` and `writeTextFile`.
+ *
+ * @example
+ * ```ts
+ * import { type WriteOptions, writeFile } from "@atomic-write/atomic-write";
+ * const options: WriteOptions = { coalesce: true };
+ * await writeFile(await Deno.makeTempFile(), "state", options);
+ * ```
+ */
 export interface WriteOptions extends OpenOptions {
   /**
    * Coalesce bursts: while a write to the same file is in flight, later
@@ -257,10 +343,28 @@ export interface WriteOptions extends OpenOptions {
   coalesce?: boolean;
 }
 
-/** Options of the synchronous variants: no `signal`, no `coalesce`. */
+/**
+ * Options of the synchronous variants: no `signal`, no `coalesce`.
+ *
+ * @example
+ * ```ts
+ * import { type SyncWriteOptions, writeFileSync } from "@atomic-write/atomic-write";
+ * const options: SyncWriteOptions = { append: true };
+ * writeFileSync(Deno.makeTempFileSync(), "line\n", options);
+ * ```
+ */
 export type SyncWriteOptions = Omit<OpenOptions, "signal">;
 
-/** Options of `cleanupTemps`. */
+/**
+ * Options of `cleanupTemps`.
+ *
+ * @example
+ * ```ts
+ * import { type CleanupOptions, cleanupTemps } from "@atomic-write/atomic-write";
+ * const options: CleanupOptions = { olderThan: 60_000 };
+ * await cleanupTemps(await Deno.makeTempDir(), options);
+ * ```
+ */
 export interface CleanupOptions {
   /**
    * Only remove temp files whose last modification is at least this many
@@ -300,6 +404,13 @@ export interface CleanupOptions {
  * A pending atomic write, from `openAtomic`. Bytes written to it go to a
  * temp file; the target keeps its old content, and stays readable, until
  * `commit()`.
+ *
+ * @example
+ * ```ts
+ * import { type AtomicFile, openAtomic } from "@atomic-write/atomic-write";
+ * const file: AtomicFile = await openAtomic(await Deno.makeTempFile());
+ * await ReadableStream.from(["streamed"]).pipeTo(file.writable); // commits
+ * ```
  */
 export interface AtomicFile extends AsyncDisposable {
   /** The path of the target, as given to `openAtomic`. */
@@ -322,6 +433,14 @@ export interface AtomicFile extends AsyncDisposable {
 /**
  * The functions of this library, as bound to one backend; `mod.ts` and the
  * subpath exports each export one such set. See `mod.ts` for their docs.
+ *
+ * @example
+ * ```ts
+ * import type { AtomicWriteApi } from "@atomic-write/atomic-write";
+ * import * as bound from "@atomic-write/atomic-write/deno";
+ * const api: AtomicWriteApi = { ...bound };
+ * await api.writeFile(await Deno.makeTempFile(), "via the Deno backend");
+ * ```
  */
 export interface AtomicWriteApi {
   /** Atomically replaces a file with data of any supported type. */

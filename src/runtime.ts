@@ -4,7 +4,16 @@
  * @module
  */
 
-/** The runtimes this library distinguishes. */
+/**
+ * The runtimes this library distinguishes.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime, type Runtime } from "@atomic-write/atomic-write";
+ * const runtime: Runtime = detectRuntime();
+ * console.assert(runtime !== "unknown");
+ * ```
+ */
 export type Runtime = "deno" | "bun" | "node" | "browser" | "unknown";
 
 /**
