@@ -36,6 +36,7 @@ before(async () => {
       traps: entry("_traps.ts"),
       trap_worker: entry("_trap_worker.ts"),
       crash: entry("_crash.ts"),
+      shared_worker: entry("_shared_worker.ts"),
     },
     { "/": "page.js", "/traps": "traps.js", "/crash": "crash.js" },
     8734,

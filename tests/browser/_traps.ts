@@ -111,6 +111,16 @@ async function racingWriter(): Promise<string | undefined> {
   return undefined;
 }
 
+/** mod.ts selects the OPFS backend in a shared worker as well. */
+async function sharedWorker(): Promise<string | undefined> {
+  const worker = new SharedWorker("./shared_worker.js", { type: "module" });
+  const answer = await new Promise<string>((resolve) => {
+    worker.port.onmessage = (event) => resolve(event.data);
+    worker.port.start();
+  });
+  return answer === "browser: from a shared worker" ? undefined : answer;
+}
+
 async function quota(): Promise<string | undefined> {
   const dir = await fresh("trap-quota");
   await writeTextFile("target.txt", "old", { root: dir });
@@ -147,6 +157,7 @@ const suites: Record<
     "a worker terminated mid-write leaves the old content and a removable temp":
       terminatedWriter,
     "a racing writer outside the library is waited out": racingWriter,
+    "a shared worker writes through mod.ts": sharedWorker,
   },
   quota: {
     "a write over the quota is a write error and keeps the old file": quota,
