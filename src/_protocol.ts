@@ -459,7 +459,10 @@ export function* removeStaleTemps(
     if (!TEMP_NAME_PATTERN.test(name)) continue;
     const path = joinPath(directory, name);
     const info = yield* attempt("cleanup", "lstat", path);
-    if (!info.value?.isFile || now - info.value.mtimeMs < olderThan) continue;
+    if (!info.value?.isFile) continue;
+    // olderThan 0 means every temp file, even one whose clock is off (Firefox
+    // reports a crashed writer's temp file as modified in the future).
+    if (olderThan > 0 && now - info.value.mtimeMs < olderThan) continue;
     const result = yield* attempt("cleanup", "remove", path);
     if (!result.error) removed.push(path);
     else if (result.error.code !== "ENOENT") throw result.error;

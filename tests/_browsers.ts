@@ -58,9 +58,9 @@ export interface OpenOptions {
   firefoxPrefs?: Record<string, unknown>;
   /** How long to wait for the page's results. */
   timeout?: number;
-  /** Chromium: use (and keep) this profile directory. */
+  /** Chromium and Firefox: use (and keep) this profile directory. */
   profile?: string;
-  /** Chromium: SIGKILL the whole browser after the results instead of closing it. */
+  /** With `profile`: SIGKILL the whole browser after the results. */
   kill?: boolean;
 }
 
@@ -186,13 +186,19 @@ export async function startHarness(
       executablePath: ENGINES.firefox,
       headless: true,
       extraPrefsFirefox: options.firefoxPrefs ?? {},
+      ...(options.profile ? { userDataDir: options.profile } : {}),
     });
     try {
       const results = nextResults(options.timeout ?? 90_000);
       await (await browser.newPage()).goto(url);
       return await results;
     } finally {
-      await browser.close();
+      if (options.kill && options.profile) {
+        spawnSync("pkill", ["-KILL", "-f", options.profile]);
+        await browser.close().catch(() => {});
+      } else {
+        await browser.close();
+      }
     }
   }
 

@@ -919,6 +919,10 @@ export const cases: Case[] = [
       const hourAgo = new Date(Date.now() - 3_600_000);
       fs.utimesSync(stale, hourAgo, hourAgo);
       fs.utimesSync(foreign, hourAgo, hourAgo);
+      // A clock that is off (a temp "modified" in the future) still goes
+      // with olderThan 0.
+      const inFuture = new Date(Date.now() + 3_600_000);
+      fs.utimesSync(fresh, inFuture, inFuture);
       assert.deepEqual(await api.cleanupTemps(dir), [stale]);
       assert.deepEqual(await api.cleanupTemps(dir, { olderThan: 0 }), [fresh]);
       assert.ok(fs.existsSync(foreign));

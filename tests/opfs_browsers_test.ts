@@ -98,24 +98,30 @@ test("OPFS quota error in firefox (quota pref)", {
     }),
   ));
 
-test("a Chromium killed mid-write, relaunched on the same origin", {
-  skip: onlyNode ?? engineMissing("chromium") ?? false,
-  timeout: 120_000,
-}, async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "aw-crash-"));
-  try {
-    report(
-      "chromium",
-      await harness!.open("chromium", "/crash?phase=write", {
-        profile,
-        kill: true,
-      }),
-    );
-    report(
-      "chromium",
-      await harness!.open("chromium", "/crash?phase=check", { profile }),
-    );
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-});
+for (const engine of ["chromium", "firefox"] as Engine[]) {
+  test(
+    `${engine} killed mid-write, relaunched on the same profile and origin`,
+    {
+      skip: onlyNode ?? engineMissing(engine) ?? false,
+      timeout: 120_000,
+    },
+    async () => {
+      const profile = fs.mkdtempSync(path.join(os.tmpdir(), "aw-crash-"));
+      try {
+        report(
+          engine,
+          await harness!.open(engine, "/crash?phase=write", {
+            profile,
+            kill: true,
+          }),
+        );
+        report(
+          engine,
+          await harness!.open(engine, "/crash?phase=check", { profile }),
+        );
+      } finally {
+        fs.rmSync(profile, { recursive: true, force: true });
+      }
+    },
+  );
+}

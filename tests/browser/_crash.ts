@@ -42,6 +42,22 @@ if (phase === "write") {
   const before = await names();
   const removed = await cleanupTemps("/", { root: dir, olderThan: 0 });
   const after = await names();
+  // What the engine says about a temp file cleanupTemps could not remove.
+  const diagnosis: string[] = [];
+  for (const name of after.filter((n) => n.endsWith(".atomic-tmp"))) {
+    await dir.getFileHandle(name).then(
+      (h) =>
+        h.getFile().then(
+          () => diagnosis.push("readable"),
+          (e) => diagnosis.push(`getFile: ${e}`),
+        ),
+      (e) => diagnosis.push(`getFileHandle: ${e}`),
+    );
+    await dir.removeEntry(name).then(
+      () => diagnosis.push("removeEntry ok"),
+      (e) => diagnosis.push(`removeEntry: ${e}`),
+    );
+  }
   const ours = after.filter((n) => n.endsWith(".atomic-tmp"));
   await post({
     check: [
@@ -53,7 +69,8 @@ if (phase === "write") {
       {
         name: "cleanupTemps removes the temp file the kill left",
         status: ours.length === 0 ? "passed" : "failed",
-        detail: `before ${before}; removed ${removed}; after ${after}`,
+        detail:
+          `before ${before}; removed ${removed}; after ${after}; ${diagnosis}`,
       },
     ],
   });
