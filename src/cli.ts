@@ -71,18 +71,29 @@ function parseArgs(args: string[]): Command | "help" | "version" {
       if (next === undefined) throw new UsageError(`${flag} needs a value`);
       return next;
     };
+    // `--append=false` must not silently mean `--append`.
+    const noValue = () => {
+      if (inlineValue !== undefined) {
+        throw new UsageError(`${flag} takes no value, got "${inlineValue}"`);
+      }
+    };
     switch (flag) {
       case "--":
+        noValue();
         onlyFiles = true;
         break;
       case "--help":
+        noValue();
         return "help";
       case "--version":
+        noValue();
         return "version";
       case "--append":
+        noValue();
         options.append = true;
         break;
       case "--create-parents":
+        noValue();
         options.createParents = true;
         break;
       case "--mode":
@@ -157,9 +168,13 @@ async function main(): Promise<void> {
     await writeFile(command.file, io.stdin, command.options);
   } catch (error) {
     if (!(error instanceof AtomicWriteError)) throw error;
+    // Only a failed directory fsync comes after the rename.
+    const outcome = error.step === "sync-directory"
+      ? "the file has the new content, but it may not survive a power cut"
+      : "the file is unchanged";
     io.printError(
       `atomic-write: cannot write "${error.path}": step "${error.step}" failed` +
-        `${error.code ? ` (${error.code})` : ""}; the file is unchanged.\n` +
+        `${error.code ? ` (${error.code})` : ""}; ${outcome}.\n` +
         error.message,
     );
     return io.exit(EXIT.writeFailed);
