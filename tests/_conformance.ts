@@ -14,6 +14,7 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import type { Backend } from "../src/_backend.ts";
 import { AtomicWriteError } from "../src/errors.ts";
+import { type Disk, portableCases } from "./_portable_cases.ts";
 import {
   IS_ROOT,
   leftoverTemps,
@@ -957,10 +958,37 @@ function checksum(body: string): number {
   return sum;
 }
 
+/** A `Disk` (see `_portable_cases.ts`) over a real directory. */
+function fsDisk(backend: string, dir: string): Disk {
+  return {
+    backend,
+    path: (name) => path.join(dir, name),
+    directory: dir,
+    options: {},
+    readText: (name) => Promise.resolve(text(path.join(dir, name))),
+    readBytes: (name) => Promise.resolve(readBytes(path.join(dir, name))),
+    list: () => Promise.resolve(fs.readdirSync(dir).sort()),
+    put: (name, content) =>
+      Promise.resolve(fs.writeFileSync(path.join(dir, name), content)),
+    makeDirectory: (name) =>
+      Promise.resolve(void fs.mkdirSync(path.join(dir, name))),
+  };
+}
+
+/** The portable cases (also run in browsers), as cases of this suite. */
+const sharedCases: Case[] = portableCases.map((portable) => ({
+  name: `portable: ${portable.name}`,
+  skip: ({ name }) =>
+    portable.only && portable.only !== name
+      ? `only for the ${portable.only} backend`
+      : undefined,
+  run: ({ name, api }, dir) => portable.run({ api, disk: fsDisk(name, dir) }),
+}));
+
 /** Registers every case for one subject with node:test. */
 export function registerConformance(subject: Subject): void {
   describe(`conformance: ${subject.name} backend in ${RUNTIME}`, () => {
-    for (const testCase of cases) {
+    for (const testCase of [...cases, ...sharedCases]) {
       const reason = testCase.skip?.(subject);
       test(
         testCase.name,
