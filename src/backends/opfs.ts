@@ -159,6 +159,24 @@ function writeAll(handle: OpfsHandle, bytes: Uint8Array): void {
   }
 }
 
+/** True if `name` in `dir` is a directory. */
+async function isDirectory(
+  dir: FileSystemDirectoryHandle,
+  name: string,
+): Promise<boolean> {
+  try {
+    await dir.getDirectoryHandle(name);
+    return true;
+  } catch (error) {
+    if (
+      isNamed(error, "NotFoundError") || isNamed(error, "TypeMismatchError")
+    ) {
+      return false;
+    }
+    throw withCode(error);
+  }
+}
+
 /** Creates the OPFS backend. */
 export function createOpfsBackend(
   options: OpfsBackendOptions = {},
@@ -354,19 +372,17 @@ export function createOpfsBackend(
       }
     },
     rename: async (from, to) => {
+      // The protocol keeps the temp file beside the target: one directory.
       const source = split(from);
       const target = split(to);
       const dir = await directory(target.parent);
       // Firefox's move() deletes a directory in the way and WebKit moves the
       // file into it: refuse before move() is called.
-      const existing = await entry(to);
-      if (existing?.kind === "directory") {
+      if (await isDirectory(dir, target.name)) {
         throw withCode(new Error(`"${to}" is a directory`), "EISDIR");
       }
       try {
-        const file = await (await directory(source.parent)).getFileHandle(
-          source.name,
-        ) as MovableFileHandle;
+        const file = await dir.getFileHandle(source.name) as MovableFileHandle;
         await file.move(dir, target.name);
       } catch (error) {
         throw withCode(error);
