@@ -211,6 +211,34 @@ function cancelSource(source: DataSource, reason: unknown): void {
   if (source.kind === "async-iterator") source.cancel(reason);
 }
 
+/** Small ids for objects, to put their identity into a string. */
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+
+function idOf(object: object): number {
+  let id = objectIds.get(object);
+  if (id === undefined) objectIds.set(object, id = nextObjectId++);
+  return id;
+}
+
+/**
+ * What coalescing calls must share to be merged into one write: the backend,
+ * the signal (each caller's abort must stay its own) and every option the
+ * protocol reads. Merged calls write the newest data with these options.
+ */
+function coalesceShape(options: NormalizedOptions): string {
+  const { durability, mode, chown, symlinks, createParents, signal } = options;
+  return [
+    idOf(options.backend),
+    signal ? idOf(signal) : "",
+    durability,
+    mode,
+    chown ? `${chown.uid}:${chown.gid}` : chown,
+    symlinks,
+    createParents,
+  ].join(" ");
+}
+
 /** Builds the API over the backend that `getBackend` returns (memoized). */
 export function createAtomicWrite<H>(
   getBackend: () => Backend<H>,
@@ -239,6 +267,16 @@ export function createAtomicWrite<H>(
       source = toDataSource(source.blob.stream());
     }
     const sequence = scheduler.nextSequence();
+    const drop = (dropped: DataSource) =>
+      cancelSource(dropped, new Superseded());
+    // A coalescing call on the same path with the same options as a batch
+    // that has not started joins it without resolving anything.
+    const shape = options.coalesce ? coalesceShape(options) : "";
+    const alias = `${shape}\0${path}`;
+    const joined = options.coalesce
+      ? scheduler.joinCoalesced(alias, sequence, source, drop)
+      : undefined;
+    if (joined) return await joined;
     const context = { path, signal: options.signal };
     const resolving = runAsync(
       resolveTarget(path, options, capabilities),
@@ -267,15 +305,17 @@ export function createAtomicWrite<H>(
       if (options.coalesce) {
         await scheduler.submitCoalesced(
           sequence,
+          shape,
+          alias,
           target,
           source,
-          (dropped) => cancelSource(dropped, new Superseded()),
+          drop,
           write,
         );
       } else {
         await scheduler.submit(sequence, target, (isSuperseded) => {
           if (isSuperseded()) {
-            cancelSource(source, new Superseded());
+            drop(source);
             return Promise.resolve(false);
           }
           return write(source, isSuperseded);

@@ -17,6 +17,13 @@ export interface EntryInfo {
   mtimeMs: number;
 }
 
+/** Owner and permission bits of an open file (`undefined` where none). */
+export interface HandleInfo {
+  mode: number | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+}
+
 /** Options of `createTemp`. */
 export interface CreateTempOptions {
   /** Permission bits to create the file with (the umask still applies). */
@@ -50,8 +57,12 @@ export interface Primitives<H = unknown> {
   write(handle: H, bytes: Uint8Array): number;
   chmod(handle: H, mode: number): void;
   chown(handle: H, uid: number, gid: number): void;
-  /** Owner of the open file, to decide whether a chown is needed. */
-  owner(handle: H): { uid: number | undefined; gid: number | undefined };
+  /**
+   * Owner and permission bits of the open file, to decide whether a chown or
+   * chmod is needed at all (the umask or a setgid directory may have set
+   * them differently).
+   */
+  statHandle(handle: H): HandleInfo;
   sync(handle: H): void;
   close(handle: H): void;
   rename(from: string, to: string): void;

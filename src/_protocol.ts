@@ -255,12 +255,7 @@ export function* createTemp(
     size: 0,
   };
   try {
-    yield* applyOwnership(pending, options, existing, capabilities);
-    // Explicit or inherited bits are applied exactly (the umask filtered them
-    // at create time). After chown, which may clear setuid/setgid bits.
-    if (mode !== undefined && capabilities.mode) {
-      yield* call("chmod", "chmod", handle, mode);
-    }
+    yield* applyOwnerAndMode(pending, mode, options, existing, capabilities);
   } catch (error) {
     yield* discardTemp(pending);
     throw error;
@@ -268,39 +263,55 @@ export function* createTemp(
   return pending;
 }
 
-function* applyOwnership(
+/**
+ * Gives the temp file the explicit or inherited owner and permission bits.
+ * One fstat tells whether anything differs from what the create gave it (the
+ * usual case: nothing), so a plain replace costs no chown and no chmod.
+ */
+function* applyOwnerAndMode(
   pending: PendingTemp,
+  mode: number | undefined,
   options: ProtocolOptions,
   existing: EntryInfo | undefined,
   capabilities: Capabilities,
 ): Steps<void> {
-  if (options.chown === false || !capabilities.chown) return;
-  if (options.chown) {
+  const { handle } = pending;
+  const wantsMode = mode !== undefined && capabilities.mode;
+  let ownerChanged = false;
+  if (options.chown && capabilities.chown) {
     // An explicit request that cannot be honoured is an error.
-    yield* call(
-      "chown",
-      "chown",
-      pending.handle,
-      options.chown.uid,
-      options.chown.gid,
-    );
-    return;
+    yield* call("chown", "chown", handle, options.chown.uid, options.chown.gid);
+    ownerChanged = true;
   }
-  if (existing?.uid === undefined || existing.gid === undefined) return;
-  const current = yield* call("chown", "owner", pending.handle);
-  if (current.uid === existing.uid && current.gid === existing.gid) return;
-  const result = yield* attempt(
-    "chown",
-    "chown",
-    pending.handle,
-    existing.uid,
-    existing.gid,
-  );
-  // Only root (or CAP_CHOWN) may give files away: for others keeping the
-  // owner is best effort, as documented.
-  const code = result.error?.code;
-  if (result.error && code !== "EPERM" && code !== "EINVAL") {
-    throw result.error;
+  const keepsOwner = options.chown === undefined && capabilities.chown &&
+    existing?.uid !== undefined && existing.gid !== undefined;
+  const current = keepsOwner || (wantsMode && !ownerChanged)
+    ? yield* call(keepsOwner ? "chown" : "chmod", "statHandle", handle)
+    : undefined;
+  if (
+    keepsOwner && current &&
+    (current.uid !== existing!.uid || current.gid !== existing!.gid)
+  ) {
+    const result = yield* attempt(
+      "chown",
+      "chown",
+      handle,
+      existing!.uid!,
+      existing!.gid!,
+    );
+    // Only root (or CAP_CHOWN) may give files away: for others keeping the
+    // owner is best effort, as documented.
+    const code = result.error?.code;
+    if (result.error && code !== "EPERM" && code !== "EINVAL") {
+      throw result.error;
+    }
+    ownerChanged = !result.error;
+  }
+  // Explicit or inherited bits are applied exactly (the umask filtered them
+  // at create time); a chown may have cleared setuid/setgid, so after one
+  // they are always applied.
+  if (wantsMode && (ownerChanged || current?.mode !== mode)) {
+    yield* call("chmod", "chmod", handle, mode!);
   }
 }
 

@@ -21,6 +21,10 @@ interface Batch<P> {
   sequence: number;
   payload: P;
   waiters: Waiter[];
+  /** The options of its calls: only calls with the same shape join it. */
+  shape: string;
+  /** Names under which new calls may still join it (none once started). */
+  aliases: string[];
 }
 
 interface FileState {
@@ -41,6 +45,8 @@ export class WriteScheduler {
   #gate: Promise<void> = Promise.resolve();
   #unqueued = 0;
   #files = new Map<string, FileState>();
+  /** Coalescing batches not yet started, by the alias of their calls. */
+  #joinable = new Map<string, Batch<unknown>>();
 
   /** The next call's sequence number. */
   nextSequence(): number {
@@ -116,46 +122,110 @@ export class WriteScheduler {
   }
 
   /**
-   * Queues a coalescing write: if a batch for the file is still waiting, the
-   * new payload replaces its payload (`drop` releases the old one) and the
-   * caller waits for that batch.
+   * Joins a coalescing batch that has not started, if one was queued under
+   * `alias` (the path as given plus the shape of the options): the new
+   * payload replaces the batch's (`drop` releases the old one) and the
+   * caller waits for that batch. Cheap, with no path resolution, so that a
+   * burst of calls costs little more than the one write it becomes. Returns
+   * undefined if there is no such batch.
    */
-  async submitCoalesced<P>(
+  joinCoalesced<P>(
+    alias: string,
     sequence: number,
+    payload: P,
+    drop: (payload: P) => void,
+  ): Promise<void> | undefined {
+    const batch = this.#joinable.get(alias) as Batch<P> | undefined;
+    if (!batch) return undefined;
+    return new Promise<void>((resolve, reject) =>
+      this.#merge(batch, sequence, payload, [{ resolve, reject }], drop)
+    );
+  }
+
+  /** Adds callers to a batch; the newest payload is the one written. */
+  #merge<P>(
+    batch: Batch<P>,
+    sequence: number,
+    payload: P,
+    waiters: Waiter[],
+    drop: (payload: P) => void,
+  ): void {
+    if (sequence > batch.sequence) {
+      drop(batch.payload);
+      batch.payload = payload;
+      batch.sequence = sequence;
+    } else {
+      drop(payload);
+    }
+    batch.waiters.push(...waiters);
+  }
+
+  #forgetAliases(batch: Batch<unknown>): void {
+    for (const alias of batch.aliases) {
+      if (this.#joinable.get(alias) === batch) this.#joinable.delete(alias);
+    }
+    batch.aliases = [];
+  }
+
+  /**
+   * Queues a coalescing write as a new batch, joinable under `alias` until
+   * it starts. If, once its file is known, a batch of the same `shape` for
+   * that file (queued under another name) is still waiting, the two merge.
+   */
+  submitCoalesced<P>(
+    sequence: number,
+    shape: string,
+    alias: string,
     key: Promise<string>,
     payload: P,
     drop: (payload: P) => void,
     run: (payload: P, isSuperseded: () => boolean) => Promise<boolean>,
   ): Promise<void> {
-    const resolvedKey = await this.#turn(key);
-    const state = this.#state(resolvedKey);
     return new Promise<void>((resolve, reject) => {
-      const waiting = state.batch as Batch<P> | undefined;
-      if (waiting) {
-        drop(waiting.payload);
-        waiting.payload = payload;
-        waiting.sequence = sequence;
-        waiting.waiters.push({ resolve, reject });
-        return;
-      }
       const batch: Batch<P> = {
         sequence,
         payload,
         waiters: [{ resolve, reject }],
+        shape,
+        aliases: [alias],
       };
-      state.batch = batch;
-      this.#enqueue(
-        resolvedKey,
-        () => batch.sequence,
-        (isSuperseded) => run(batch.payload, isSuperseded),
-        () => {
-          // From here on, newer writes start a new batch.
-          if (state.batch === batch) state.batch = undefined;
-        },
-      ).then(
-        () => batch.waiters.forEach((waiter) => waiter.resolve()),
-        (error) => batch.waiters.forEach((waiter) => waiter.reject(error)),
-      );
+      this.#joinable.set(alias, batch);
+      // Read when settling: callers that joined meanwhile are included.
+      const resolveAll = () => batch.waiters.forEach((w) => w.resolve());
+      const rejectAll = (error: unknown) =>
+        batch.waiters.forEach((w) => w.reject(error));
+      this.#turn(key).then((resolvedKey) => {
+        const state = this.#state(resolvedKey);
+        const waiting = state.batch as Batch<P> | undefined;
+        if (waiting?.shape === shape) {
+          this.#merge(
+            waiting,
+            batch.sequence,
+            batch.payload,
+            batch.waiters,
+            drop,
+          );
+          for (const name of batch.aliases) {
+            this.#joinable.set(name, waiting);
+            waiting.aliases.push(name);
+          }
+          return;
+        }
+        state.batch = batch;
+        this.#enqueue(
+          resolvedKey,
+          () => batch.sequence,
+          (isSuperseded) => run(batch.payload, isSuperseded),
+          () => {
+            // From here on, newer writes start a new batch.
+            if (state.batch === batch) state.batch = undefined;
+            this.#forgetAliases(batch);
+          },
+        ).then(resolveAll, rejectAll);
+      }, (error) => {
+        this.#forgetAliases(batch);
+        rejectAll(error);
+      });
     });
   }
 

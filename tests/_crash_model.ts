@@ -245,7 +245,7 @@ export class RecordingFileSystem {
       },
       chmod: () => {},
       chown: () => {},
-      owner: () => ({ uid: undefined, gid: undefined }),
+      statHandle: () => ({ mode: undefined, uid: undefined, gid: undefined }),
       sync: (handle) => {
         this.trace.push({ kind: "fsync", inode: handle.inode });
       },

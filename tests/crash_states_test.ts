@@ -105,12 +105,13 @@ const scenarios: Scenario[] = [
     name: "coalesced writeFile",
     versions: [0, 1, 2, 3, 4].map((n) => version(n)),
     async run(api, durability, ack) {
-      await Promise.all(
-        [1, 2, 3, 4].map((n) =>
-          api.writeFile(TARGET, version(n), { durability, coalesce: true })
-            .then(() => ack(n))
-        ),
-      );
+      const write = (n: number) =>
+        api.writeFile(TARGET, version(n), { durability, coalesce: true })
+          .then(() => ack(n));
+      // Two batches: 1 alone, then 2 to 4 joined into one write of 4.
+      const first = write(1);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await Promise.all([first, ...[2, 3, 4].map(write)]);
     },
   },
 ];

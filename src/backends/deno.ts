@@ -72,10 +72,7 @@ const syncPrimitives: Primitives<DenoHandle> = {
   write: (handle, bytes) => handle.file.writeSync(bytes),
   chmod: (handle, mode) => Deno.chmodSync(handle.path, mode),
   chown: (handle, uid, gid) => Deno.chownSync(handle.path, uid, gid),
-  owner: (handle) => {
-    const { uid, gid } = handle.file.statSync();
-    return { uid: uid ?? undefined, gid: gid ?? undefined };
-  },
+  statHandle: (handle) => toInfo(handle.file.statSync()),
   sync: (handle) => handle.file.syncSync(),
   close: (handle) => handle.file.close(),
   rename: (from, to) => Deno.renameSync(from, to),
@@ -113,10 +110,7 @@ const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
   write: (handle, bytes) => handle.file.write(bytes),
   chmod: (handle, mode) => Deno.chmod(handle.path, mode),
   chown: (handle, uid, gid) => Deno.chown(handle.path, uid, gid),
-  owner: async (handle) => {
-    const { uid, gid } = await handle.file.stat();
-    return { uid: uid ?? undefined, gid: gid ?? undefined };
-  },
+  statHandle: async (handle) => toInfo(await handle.file.stat()),
   sync: (handle) => handle.file.sync(),
   close: (handle) => Promise.resolve(handle.file.close()),
   rename: (from, to) => Deno.rename(from, to),

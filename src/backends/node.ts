@@ -90,10 +90,7 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
     write: (handle, bytes) => fs.writeSync(handle.fd, bytes),
     chmod: (handle, mode) => fs.fchmodSync(handle.fd, mode),
     chown: (handle, uid, gid) => fs.fchownSync(handle.fd, uid, gid),
-    owner: (handle) => {
-      const { uid, gid } = fs.fstatSync(handle.fd);
-      return { uid, gid };
-    },
+    statHandle: (handle) => toInfo(fs.fstatSync(handle.fd)),
     sync: (handle) => fs.fsyncSync(handle.fd),
     close: (handle) => fs.closeSync(handle.fd),
     rename: (from, to) => fs.renameSync(from, to),
@@ -163,10 +160,8 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
       call<void>((done) => fs.fchmod(handle.fd, mode, done)),
     chown: (handle, uid, gid) =>
       call<void>((done) => fs.fchown(handle.fd, uid, gid, done)),
-    owner: (handle) =>
-      call<NodeFs.Stats>((done) => fs.fstat(handle.fd, done)).then((
-        { uid, gid },
-      ) => ({ uid, gid })),
+    statHandle: (handle) =>
+      call<NodeFs.Stats>((done) => fs.fstat(handle.fd, done)).then(toInfo),
     sync: (handle) => call<void>((done) => fs.fsync(handle.fd, done)),
     close: (handle) => call<void>((done) => fs.close(handle.fd, done)),
     rename: (from, to) => call<void>((done) => fs.rename(from, to, done)),

@@ -354,7 +354,8 @@ export function createOpfsBackend(
     },
     chmod: () => Promise.resolve(),
     chown: () => Promise.resolve(),
-    owner: () => Promise.resolve({ uid: undefined, gid: undefined }),
+    statHandle: () =>
+      Promise.resolve({ mode: undefined, uid: undefined, gid: undefined }),
     sync: () => Promise.resolve(),
     close: async (handle) => {
       try {
