@@ -126,7 +126,8 @@ function randomToken(): string {
     randomOffset = 0;
   }
   let token = "";
-  for (let end = randomOffset + 16; randomOffset < end; randomOffset++) {
+  const end = randomOffset + 16;
+  for (; randomOffset < end; randomOffset++) {
     token += ALPHABET[randomPool[randomOffset] & 31];
   }
   return token;
