@@ -5,7 +5,7 @@
  * protocol, so that its own cleanup runs.
  */
 
-import type { Backend, CreateTempOptions, Primitives } from "./_backend.ts";
+import type { Backend, Primitives } from "./_backend.ts";
 import type { Op, Steps } from "./_protocol.ts";
 import { AtomicWriteError } from "./errors.ts";
 
@@ -158,7 +158,7 @@ function performAsync(
 ): unknown {
   switch (op.kind) {
     case "call":
-      if (backend.sync && isMetadataCall(op)) {
+      if (op.quick && backend.sync) {
         return invoke(backend.sync, op.name, op.args);
       }
       return invoke(backend.async, op.name, op.args);
@@ -174,37 +174,6 @@ function performAsync(
     case "sleep":
       return new Promise((resolve) => setTimeout(resolve, op.milliseconds));
   }
-}
-
-/**
- * Calls that only touch metadata: on a local file system each takes a few
- * microseconds, while a thread-pool round trip costs 20-50 us (measured in
- * Deno, Bun and Node), so the asynchronous path makes them synchronously
- * where the backend can. Calls that move data or wait for the device (write,
- * fsync, close, copy, unlink, directory listing) stay asynchronous.
- *
- * The rename must be synchronous anyway: a writeFileSync called while an
- * older write's rename sat in a thread pool could otherwise land first and
- * then be overwritten by the older content.
- */
-const METADATA_CALLS = new Set<keyof Primitives>([
-  "realPath",
-  "lstat",
-  "stat",
-  "readLink",
-  "makeDirectory",
-  "statHandle",
-  "chmod",
-  "chown",
-  "rename",
-]);
-
-function isMetadataCall(op: Op & { kind: "call" }): boolean {
-  if (op.name === "createTemp") {
-    // Creating an empty file is metadata; starting it as a copy moves data.
-    return (op.args[1] as CreateTempOptions).copyFrom === undefined;
-  }
-  return METADATA_CALLS.has(op.name);
 }
 
 /** Waits for `value`, but rejects with the abort reason as soon as aborted. */

@@ -94,7 +94,12 @@ const encoder = new TextEncoder();
 /** A fresh, unguessable temp name for a target named `name`. */
 export function tempName(name: string): string {
   let prefix = name;
-  if (encoder.encode(prefix).length > MAX_NAME_BYTES) {
+  // A UTF-16 code unit encodes to at most 3 UTF-8 bytes: most names need
+  // no encoding to know they are short enough.
+  if (
+    name.length * 3 > MAX_NAME_BYTES &&
+    encoder.encode(prefix).length > MAX_NAME_BYTES
+  ) {
     // Cut by code points so that no character is split.
     const kept: string[] = [];
     let bytes = 0;

@@ -166,11 +166,13 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
     close: (handle) => call<void>((done) => fs.close(handle.fd, done)),
     rename: (from, to) => call<void>((done) => fs.rename(from, to, done)),
     syncDirectory: async (path) => {
-      const fd = await call<number>((done) => fs.open(path, "r", done));
+      // Opening and closing a directory is metadata (see `isQuick` in the
+      // protocol): only the fsync goes to the thread pool.
+      const fd = fs.openSync(path, "r");
       try {
         await call<void>((done) => fs.fsync(fd, done));
       } finally {
-        await call<void>((done) => fs.close(fd, done));
+        fs.closeSync(fd);
       }
     },
     remove: (path) => call<void>((done) => fs.unlink(path, done)),
