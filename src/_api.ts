@@ -24,7 +24,7 @@ import { WriteScheduler } from "./_scheduler.ts";
 import type { AtomicFile, AtomicWriteApi, WriteChunk } from "./options.ts";
 
 /** One scheduler for the process: every entry point shares the ordering. */
-const scheduler = new WriteScheduler();
+const scheduler = new WriteScheduler(sameCoalesceShape);
 
 interface NormalizedOptions extends ProtocolOptions {
   signal: AbortSignal | undefined;
@@ -211,32 +211,21 @@ function cancelSource(source: DataSource, reason: unknown): void {
   if (source.kind === "async-iterator") source.cancel(reason);
 }
 
-/** Small ids for objects, to put their identity into a string. */
-const objectIds = new WeakMap<object, number>();
-let nextObjectId = 0;
-
-function idOf(object: object): number {
-  let id = objectIds.get(object);
-  if (id === undefined) objectIds.set(object, id = nextObjectId++);
-  return id;
-}
-
 /**
- * What coalescing calls must share to be merged into one write: the backend,
- * the signal (each caller's abort must stay its own) and every option the
- * protocol reads. Merged calls write the newest data with these options.
+ * Whether two coalescing calls may be merged into one write: same backend,
+ * same signal (each caller's abort must stay its own) and the same value for
+ * every option the protocol reads. Merged calls write the newest data with
+ * these options.
  */
-function coalesceShape(options: NormalizedOptions): string {
-  const { durability, mode, chown, symlinks, createParents, signal } = options;
-  return [
-    idOf(options.backend),
-    signal ? idOf(signal) : "",
-    durability,
-    mode,
-    chown ? `${chown.uid}:${chown.gid}` : chown,
-    symlinks,
-    createParents,
-  ].join(" ");
+function sameCoalesceShape(a: unknown, b: unknown): boolean {
+  const x = a as NormalizedOptions;
+  const y = b as NormalizedOptions;
+  return x.backend === y.backend && x.signal === y.signal &&
+    x.durability === y.durability && x.mode === y.mode &&
+    (x.chown === y.chown ||
+      (!!x.chown && !!y.chown && x.chown.uid === y.chown.uid &&
+        x.chown.gid === y.chown.gid)) &&
+    x.symlinks === y.symlinks && x.createParents === y.createParents;
 }
 
 /** Builds the API over the backend that `getBackend` returns (memoized). */
@@ -256,27 +245,38 @@ export function createAtomicWrite<H>(
     return current.sync;
   }
 
-  async function writeData(
+  /** Only streams hold anything to release; an Error costs a stack trace. */
+  function drop(dropped: DataSource): void {
+    if (dropped.kind === "async-iterator") dropped.cancel(new Superseded());
+  }
+
+  /**
+   * Starts a write. Not async itself: a coalescing call that joins a waiting
+   * batch costs one promise and no path resolution, so that a burst of
+   * thousands of calls costs little more than the one write it becomes.
+   */
+  function writeData(
     path: string,
     source: DataSource,
     options: NormalizedOptions,
+  ): Promise<void> {
+    const sequence = scheduler.nextSequence();
+    if (!options.coalesce) return queueWrite(path, source, options, sequence);
+    return scheduler.joinCoalesced(path, options, sequence, source, drop) ??
+      queueWrite(path, source, options, sequence);
+  }
+
+  async function queueWrite(
+    path: string,
+    source: DataSource,
+    options: NormalizedOptions,
+    sequence: number,
   ): Promise<void> {
     const current = options.backend;
     const { capabilities } = current;
     if (source.kind === "blob" && !current.writeBlob) {
       source = toDataSource(source.blob.stream());
     }
-    const sequence = scheduler.nextSequence();
-    const drop = (dropped: DataSource) =>
-      cancelSource(dropped, new Superseded());
-    // A coalescing call on the same path with the same options as a batch
-    // that has not started joins it without resolving anything.
-    const shape = options.coalesce ? coalesceShape(options) : "";
-    const alias = `${shape}\0${path}`;
-    const joined = options.coalesce
-      ? scheduler.joinCoalesced(alias, sequence, source, drop)
-      : undefined;
-    if (joined) return await joined;
     const context = { path, signal: options.signal };
     const resolving = runAsync(
       resolveTarget(path, options, capabilities),
@@ -305,8 +305,8 @@ export function createAtomicWrite<H>(
       if (options.coalesce) {
         await scheduler.submitCoalesced(
           sequence,
-          shape,
-          alias,
+          options,
+          path,
           target,
           source,
           drop,
@@ -377,20 +377,30 @@ export function createAtomicWrite<H>(
   }
 
   return {
-    async writeFile(path, data, options) {
-      const target = toPath(path);
-      const normalized = checkedOptions(target, options);
-      const source = toDataSource(data);
-      normalized.signal?.throwIfAborted();
-      await writeData(target, source, normalized);
+    writeFile(path, data, options) {
+      try {
+        const target = toPath(path);
+        const normalized = checkedOptions(target, options);
+        const source = toDataSource(data);
+        normalized.signal?.throwIfAborted();
+        return writeData(target, source, normalized);
+      } catch (error) {
+        // Argument errors reject, as from an async function.
+        return Promise.reject(error);
+      }
     },
 
-    async writeTextFile(path, text, options) {
-      const target = toPath(path);
-      const normalized = checkedOptions(target, options);
-      const source = toDataSource(toTextSource(text), "text");
-      normalized.signal?.throwIfAborted();
-      await writeData(target, source, normalized);
+    writeTextFile(path, text, options) {
+      try {
+        const target = toPath(path);
+        const normalized = checkedOptions(target, options);
+        const source = toDataSource(toTextSource(text), "text");
+        normalized.signal?.throwIfAborted();
+        return writeData(target, source, normalized);
+      } catch (error) {
+        // Argument errors reject, as from an async function.
+        return Promise.reject(error);
+      }
     },
 
     writeFileSync(path, data, options) {

@@ -21,9 +21,9 @@ interface Batch<P> {
   sequence: number;
   payload: P;
   waiters: Waiter[];
-  /** The options of its calls: only calls with the same shape join it. */
-  shape: string;
-  /** Names under which new calls may still join it (none once started). */
+  /** The options of its calls: only calls of the same shape join it. */
+  shape: unknown;
+  /** Paths (as given) under which new calls may still join it. */
   aliases: string[];
 }
 
@@ -40,12 +40,19 @@ interface FileState {
 
 /** Orders writes per file; one instance serves the whole process. */
 export class WriteScheduler {
+  /** Whether calls with these two option shapes may share one write. */
+  readonly #sameShape: (a: unknown, b: unknown) => boolean;
+
+  constructor(sameShape: (a: unknown, b: unknown) => boolean) {
+    this.#sameShape = sameShape;
+  }
+
   #sequence = 0;
   /** Enqueueing happens in call order even though resolving is parallel. */
   #gate: Promise<void> = Promise.resolve();
   #unqueued = 0;
   #files = new Map<string, FileState>();
-  /** Coalescing batches not yet started, by the alias of their calls. */
+  /** Coalescing batches not yet started, by the path their calls gave. */
   #joinable = new Map<string, Batch<unknown>>();
 
   /** The next call's sequence number. */
@@ -122,32 +129,33 @@ export class WriteScheduler {
   }
 
   /**
-   * Joins a coalescing batch that has not started, if one was queued under
-   * `alias` (the path as given plus the shape of the options): the new
-   * payload replaces the batch's (`drop` releases the old one) and the
-   * caller waits for that batch. Cheap, with no path resolution, so that a
-   * burst of calls costs little more than the one write it becomes. Returns
-   * undefined if there is no such batch.
+   * Joins a coalescing batch that has not started, if one was queued for the
+   * same `path` (as given) with options of the same `shape`: the new payload
+   * replaces the batch's (`drop` releases the old one) and the caller waits
+   * for that batch. Cheap, with no path resolution, so that a burst of calls
+   * costs little more than the one write it becomes. Returns undefined if
+   * there is no such batch.
    */
   joinCoalesced<P>(
-    alias: string,
+    path: string,
+    shape: unknown,
     sequence: number,
     payload: P,
     drop: (payload: P) => void,
   ): Promise<void> | undefined {
-    const batch = this.#joinable.get(alias) as Batch<P> | undefined;
-    if (!batch) return undefined;
-    return new Promise<void>((resolve, reject) =>
-      this.#merge(batch, sequence, payload, [{ resolve, reject }], drop)
-    );
+    const batch = this.#joinable.get(path) as Batch<P> | undefined;
+    if (!batch || !this.#sameShape(batch.shape, shape)) return undefined;
+    return new Promise<void>((resolve, reject) => {
+      this.#merge(batch, sequence, payload, drop);
+      batch.waiters.push({ resolve, reject });
+    });
   }
 
-  /** Adds callers to a batch; the newest payload is the one written. */
+  /** Offers a payload to a batch: the newest one is the one written. */
   #merge<P>(
     batch: Batch<P>,
     sequence: number,
     payload: P,
-    waiters: Waiter[],
     drop: (payload: P) => void,
   ): void {
     if (sequence > batch.sequence) {
@@ -157,7 +165,6 @@ export class WriteScheduler {
     } else {
       drop(payload);
     }
-    batch.waiters.push(...waiters);
   }
 
   #forgetAliases(batch: Batch<unknown>): void {
@@ -168,14 +175,14 @@ export class WriteScheduler {
   }
 
   /**
-   * Queues a coalescing write as a new batch, joinable under `alias` until
-   * it starts. If, once its file is known, a batch of the same `shape` for
-   * that file (queued under another name) is still waiting, the two merge.
+   * Queues a coalescing write as a new batch, joinable under `path` until it
+   * starts. If, once its file is known, a batch of the same shape for that
+   * file (queued under another path) is still waiting, the two merge.
    */
   submitCoalesced<P>(
     sequence: number,
-    shape: string,
-    alias: string,
+    shape: unknown,
+    path: string,
     key: Promise<string>,
     payload: P,
     drop: (payload: P) => void,
@@ -187,9 +194,9 @@ export class WriteScheduler {
         payload,
         waiters: [{ resolve, reject }],
         shape,
-        aliases: [alias],
+        aliases: [path],
       };
-      this.#joinable.set(alias, batch);
+      this.#joinable.set(path, batch);
       // Read when settling: callers that joined meanwhile are included.
       const resolveAll = () => batch.waiters.forEach((w) => w.resolve());
       const rejectAll = (error: unknown) =>
@@ -197,14 +204,9 @@ export class WriteScheduler {
       this.#turn(key).then((resolvedKey) => {
         const state = this.#state(resolvedKey);
         const waiting = state.batch as Batch<P> | undefined;
-        if (waiting?.shape === shape) {
-          this.#merge(
-            waiting,
-            batch.sequence,
-            batch.payload,
-            batch.waiters,
-            drop,
-          );
+        if (waiting && this.#sameShape(waiting.shape, shape)) {
+          this.#merge(waiting, batch.sequence, batch.payload, drop);
+          waiting.waiters.push(...batch.waiters);
           for (const name of batch.aliases) {
             this.#joinable.set(name, waiting);
             waiting.aliases.push(name);

@@ -1,0 +1,179 @@
+/**
+ * Measuring helpers shared by the benchmarks: interleaved rounds with medians,
+ * peak-memory sampling, and counting renames onto a file with inotify.
+ *
+ * Runs unchanged in Deno, Bun and Node (only `node:` modules and web APIs).
+ */
+
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+
+/** One way of doing a workload's unit of work. */
+export interface Contender {
+  name: string;
+  /** Runs the unit once; the harness times it. */
+  run(): Promise<unknown>;
+  /** Untimed work before each timed run (resetting a file, say). */
+  prepare?(): Promise<unknown> | unknown;
+}
+
+/** Timings of one contender over all rounds, in milliseconds per unit. */
+export interface Timing {
+  name: string;
+  samples: number[];
+  median: number;
+}
+
+/** The middle value (upper middle for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+/**
+ * Runs every contender `units` times per round, `rounds` rounds, rotating the
+ * order each round so that no contender always runs first (warm caches) or
+ * last (a full page cache). Returns milliseconds per unit.
+ */
+export async function interleave(
+  contenders: Contender[],
+  rounds: number,
+  units: number,
+): Promise<Timing[]> {
+  const samples = contenders.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let step = 0; step < contenders.length; step++) {
+      const index = (round + step) % contenders.length;
+      const contender = contenders[index];
+      await contender.prepare?.();
+      const start = performance.now();
+      for (let unit = 0; unit < units; unit++) await contender.run();
+      samples[index].push((performance.now() - start) / units);
+    }
+  }
+  return contenders.map(({ name }, index) => ({
+    name,
+    samples: samples[index],
+    median: median(samples[index]),
+  }));
+}
+
+type MemoryProcess = {
+  memoryUsage: { rss?: () => number } & (() => { rss: number });
+};
+
+/** The resident set size of this process, in bytes. */
+export function residentBytes(): number {
+  const process = (globalThis as unknown as { process: MemoryProcess })
+    .process;
+  return process.memoryUsage.rss?.() ?? process.memoryUsage().rss;
+}
+
+/** Asks the runtime for a full garbage collection, where it allows one. */
+export function collectGarbage(): void {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) return bun.gc(true);
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/**
+ * Runs `work` while sampling the resident set every few milliseconds;
+ * returns how far the peak rose above the level just before.
+ */
+export async function peakGrowth(
+  work: () => Promise<unknown>,
+): Promise<{ milliseconds: number; peakGrowthBytes: number }> {
+  collectGarbage();
+  const before = residentBytes();
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, residentBytes());
+  }, 5);
+  const start = performance.now();
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  const milliseconds = performance.now() - start;
+  peak = Math.max(peak, residentBytes());
+  return { milliseconds, peakGrowthBytes: peak - before };
+}
+
+/**
+ * True if `inotifywait` (Debian package inotify-tools) can be run. As root,
+ * also makes room for a burst's events in the kernel's queue (two per
+ * rename; the default holds 16384).
+ */
+export async function canCountRenames(): Promise<boolean> {
+  try {
+    const limit = "/proc/sys/fs/inotify/max_queued_events";
+    if (Number(fs.readFileSync(limit, "utf8")) < 1 << 20) {
+      fs.writeFileSync(limit, `${1 << 20}`);
+    }
+  } catch {
+    // Not root: an overflow is detected and reported instead.
+  }
+  try {
+    const child = spawn("inotifywait", ["--help"], { stdio: "ignore" });
+    return await new Promise((resolve) => {
+      child.on("error", () => resolve(false));
+      child.on("exit", () => resolve(true));
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Counts the renames onto `directory/name` made while `work` runs: every
+ * atomic write ends in exactly one, so this is the number of actual file
+ * writes. Watched from another process with inotify, so it works for every
+ * library without instrumenting it. Both halves of each move are watched:
+ * the kernel merges identical consecutive events, and IN_MOVED_TO events
+ * onto one name with nothing between them would be merged (seen: 280 of
+ * 1000 counted).
+ */
+export async function countRenamesOnto<T>(
+  directory: string,
+  name: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; renames: number }> {
+  const watcher = spawn("inotifywait", [
+    "--monitor",
+    "--event",
+    "move",
+    "--format",
+    "%e %f",
+    directory,
+  ]);
+  let renames = 0;
+  let pending = "";
+  let overflow = false;
+  watcher.stdout.setEncoding("utf8");
+  watcher.stdout.on("data", (text: string) => {
+    const lines = (pending + text).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (line === `MOVED_TO ${name}`) renames++;
+      if (line.startsWith("Q_OVERFLOW")) overflow = true;
+    }
+  });
+  const established = new Promise<void>((resolve, reject) => {
+    watcher.on("error", reject);
+    watcher.stderr.setEncoding("utf8");
+    watcher.stderr.on("data", (text: string) => {
+      if (text.includes("Watches established")) resolve();
+      if (text.includes("overflow")) overflow = true;
+    });
+  });
+  await established;
+  const result = await work();
+  // The kernel queues the events; give the watcher time to print the last.
+  const exited = new Promise((resolve) => watcher.on("exit", resolve));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  watcher.kill();
+  await exited;
+  if (overflow) throw new Error("inotify queue overflowed: count unknown");
+  return { result, renames };
+}

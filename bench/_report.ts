@@ -1,0 +1,246 @@
+/**
+ * Renders one runtime's results as markdown tables and checks them against
+ * the targets of issue 5.
+ */
+
+import {
+  type Cell,
+  INLINE,
+  NPM,
+  OURS,
+  OURS_COALESCED,
+  PLAIN,
+  type Row,
+  type RuntimeResults,
+} from "./_results.ts";
+
+/** Milliseconds in a readable unit. */
+export function formatTime(milliseconds: number): string {
+  if (milliseconds < 1) return `${(milliseconds * 1000).toFixed(0)} µs`;
+  if (milliseconds < 10) return `${milliseconds.toFixed(2)} ms`;
+  if (milliseconds < 1000) return `${milliseconds.toFixed(0)} ms`;
+  return `${(milliseconds / 1000).toFixed(2)} s`;
+}
+
+function ratio(value: number): string {
+  return `${value.toFixed(2)}x`;
+}
+
+/** The fastest npm package in a row: [name, cell], or undefined. */
+function fastestNpm(row: Row): [string, Cell] | undefined {
+  return NPM.filter((name) => row.cells[name])
+    .map((name): [string, Cell] => [name, row.cells[name]])
+    .sort((a, b) => a[1].milliseconds - b[1].milliseconds)[0];
+}
+
+function table(header: string[], lines: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map((_, i) => i < 2 ? "---" : "--:").join("|")}|`,
+    ...lines.map((line) => `| ${line.join(" | ")} |`),
+  ].join("\n");
+}
+
+const isStream = (row: Row) => row.unit === "stream";
+const isBurst = (row: Row) => row.unit === "burst";
+
+function mainTable(rows: Row[]): string {
+  const columns = [OURS, INLINE, PLAIN, ...NPM];
+  const lines = rows.filter((row) => !isStream(row) && !isBurst(row)).map(
+    (row) => {
+      const ours = row.cells[OURS].milliseconds;
+      const npm = fastestNpm(row);
+      const inline = row.cells[INLINE];
+      return [
+        `${row.workload}, per ${row.unit}`,
+        row.durability,
+        ...columns.map((name) =>
+          row.cells[name] ? formatTime(row.cells[name].milliseconds) : "—"
+        ),
+        npm ? `${ratio(ours / npm[1].milliseconds)} (${npm[0]})` : "— (none)",
+        inline ? ratio(ours / inline.milliseconds) : "—",
+      ];
+    },
+  );
+  return table(
+    [
+      "workload",
+      "durability",
+      ...columns,
+      "ours ÷ fastest npm",
+      "ours ÷ inline",
+    ],
+    lines,
+  );
+}
+
+function streamTable(rows: Row[]): string {
+  const lines: string[][] = [];
+  for (const row of rows.filter(isStream)) {
+    for (const [name, cell] of Object.entries(row.cells)) {
+      lines.push([
+        row.workload,
+        row.durability,
+        name,
+        formatTime(cell.milliseconds),
+        `${cell.mibPerSecond!.toFixed(0)} MiB/s`,
+        `${cell.peakGrowthMiB!.toFixed(1)} MiB`,
+      ]);
+    }
+  }
+  return table(
+    [
+      "stream",
+      "durability",
+      "contender",
+      "time",
+      "throughput",
+      "peak RSS growth",
+    ],
+    lines,
+  );
+}
+
+function burstTable(rows: Row[]): string {
+  const lines: string[][] = [];
+  for (const row of rows.filter(isBurst)) {
+    for (const [name, cell] of Object.entries(row.cells)) {
+      lines.push([
+        row.workload,
+        row.durability,
+        name,
+        formatTime(cell.milliseconds),
+        cell.fileWrites === undefined ? "not counted" : `${cell.fileWrites}`,
+        cell.lastWriteWon ? "yes" : "**no**",
+      ]);
+    }
+  }
+  return table(
+    [
+      "burst",
+      "durability",
+      "contender",
+      "time to settle",
+      "file writes",
+      "last write won",
+    ],
+    lines,
+  );
+}
+
+/** One line per target: met or missed, with the numbers. */
+export function checkTargets(results: RuntimeResults): string[] {
+  const lines: string[] = [];
+  const rows = results.rows;
+  const npmMisses: string[] = [];
+  const npmChecked: number[] = [];
+  const inlineMisses: string[] = [];
+  const inlineChecked: number[] = [];
+  for (const row of rows) {
+    const ours = row.cells[OURS] ?? row.cells[OURS_COALESCED];
+    if (!ours) continue;
+    const npm = isBurst(row)
+      ? (row.cells["steno"]
+        ? ["steno", row.cells["steno"]] as const
+        : undefined)
+      : fastestNpm(row);
+    const subject = isBurst(row) ? row.cells[OURS_COALESCED] : ours;
+    if (npm) {
+      const value = subject.milliseconds / npm[1].milliseconds;
+      npmChecked.push(value);
+      if (value > 0.8) {
+        npmMisses.push(
+          `${row.workload} [${row.durability}] ${ratio(value)} of ${npm[0]}`,
+        );
+      }
+    }
+    const inline = row.cells[INLINE];
+    if (inline) {
+      const value = ours.milliseconds / inline.milliseconds;
+      inlineChecked.push(value);
+      if (value > 1.1) {
+        inlineMisses.push(
+          `${row.workload} [${row.durability}] ${ratio(value)}`,
+        );
+      }
+    }
+  }
+  const verdict = (misses: string[]) => misses.length === 0 ? "met" : "MISSED";
+  if (results.runtime !== "deno") {
+    lines.push(
+      `≤ 0.8x the fastest npm alternative at equal durability (${npmChecked.length} comparisons, worst ${
+        ratio(Math.max(...npmChecked))
+      }): ${verdict(npmMisses)}${
+        npmMisses.length ? ` — ${npmMisses.join("; ")}` : ""
+      }`,
+    );
+  }
+  lines.push(
+    `≤ 1.1x the inline protocol (${inlineChecked.length} comparisons, worst ${
+      ratio(Math.max(...inlineChecked))
+    }): ${verdict(inlineMisses)}${
+      inlineMisses.length ? ` — ${inlineMisses.join("; ")}` : ""
+    }`,
+  );
+  const throughput: string[] = [];
+  let throughputMet = true;
+  for (const row of rows) {
+    const large = row.cells[OURS]?.mibPerSecond !== undefined;
+    if (!large || row.durability === "none") continue;
+    const value = row.cells[PLAIN].milliseconds / row.cells[OURS].milliseconds;
+    if (value < 0.9) throughputMet = false;
+    throughput.push(`${row.workload} [${row.durability}] ${ratio(value)}`);
+  }
+  lines.push(
+    `large writes ≥ 0.9x the throughput of a plain write + fsync: ${
+      throughputMet ? "met" : "MISSED"
+    } — ${throughput.join("; ")}`,
+  );
+  const streams = rows.filter(isStream);
+  if (streams.length) {
+    const peak = Math.max(
+      ...streams.map((row) => row.cells[OURS].peakGrowthMiB!),
+    );
+    lines.push(
+      `${streams[0].workload} adds ≤ 64 MiB of peak memory: ${
+        peak <= 64 ? "met" : "MISSED"
+      } — at most ${peak.toFixed(1)} MiB`,
+    );
+  }
+  for (const row of rows.filter(isBurst)) {
+    const coalesced = row.cells[OURS_COALESCED];
+    const sequential = row.cells[OURS];
+    const speedup = sequential.milliseconds / coalesced.milliseconds;
+    const met = speedup >= 50 && coalesced.lastWriteWon;
+    lines.push(
+      `coalesced ${row.workload} [${row.durability}] ≥ 50x faster than one by one, last write wins: ${
+        met ? "met" : "MISSED"
+      } — ${speedup.toFixed(0)}x, ${
+        coalesced.fileWrites ?? "?"
+      } file writes, last write won: ${coalesced.lastWriteWon ? "yes" : "no"}`,
+    );
+  }
+  return lines;
+}
+
+/** The markdown section of one runtime. */
+export function renderRuntime(results: RuntimeResults): string {
+  return [
+    `### ${results.version}${results.quick ? " (quick run)" : ""}`,
+    "",
+    `Medians of ${results.rounds}; each cell is the time of one unit (one write, one append, 100 concurrent writes).`,
+    "",
+    mainTable(results.rows),
+    "",
+    streamTable(results.rows),
+    "",
+    burstTable(results.rows),
+    "",
+    "Targets:",
+    "",
+    ...checkTargets(results).map((line) => `- ${line}`),
+    ...(results.notes.length
+      ? ["", ...results.notes.map((note) => `Note: ${note}`)]
+      : []),
+  ].join("\n");
+}

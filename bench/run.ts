@@ -1,0 +1,472 @@
+/**
+ * Runs every workload in the current runtime (Deno, Bun or Node) and writes
+ * the results as JSON; `bench/main.ts` runs this once per runtime and renders
+ * `bench/RESULTS.md`.
+ *
+ *   deno run -A --v8-flags=--expose-gc bench/run.ts [--quick] [--json FILE]
+ *   bun bench/run.ts [--quick] [--json FILE]
+ *   node --expose-gc --import tsx bench/run.ts [--quick] [--json FILE]
+ *
+ * Each comparison runs its contenders interleaved in this one process, in
+ * several rounds, and keeps the median per contender.
+ */
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { writeFile, writeFileSync } from "../mod.ts";
+import { detectRuntime } from "../src/runtime.ts";
+import { alternatives, appendByRewrite } from "./_alternatives.ts";
+import { baselines, type Durability } from "./_baselines.ts";
+import {
+  canCountRenames,
+  type Contender,
+  countRenamesOnto,
+  interleave,
+  median,
+  peakGrowth,
+} from "./_harness.ts";
+import {
+  type Cell,
+  INLINE,
+  OURS,
+  OURS_COALESCED,
+  PLAIN,
+  type Row,
+  type RuntimeResults,
+} from "./_results.ts";
+
+const args = (globalThis as unknown as { process: { argv: string[] } })
+  .process.argv;
+const quick = args.includes("--quick");
+const jsonIndex = args.indexOf("--json");
+const jsonPath = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : "";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const DURABILITIES: Durability[] = ["none", "file", "full"];
+const scale = quick
+  ? {
+    rounds: 3,
+    smallUnits: { none: 100, file: 30, full: 30 },
+    largeSize: 16 * MiB,
+    streamSize: 64 * MiB,
+    burst: 1000,
+    appendBase: 8 * MiB,
+  }
+  : {
+    rounds: 5,
+    smallUnits: { none: 1000, file: 400, full: 400 },
+    largeSize: 256 * MiB,
+    streamSize: 1024 * MiB,
+    burst: 10_000,
+    appendBase: 64 * MiB,
+  };
+const STREAM_CHUNK = MiB;
+
+const runtime = detectRuntime();
+const base = baselines();
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "atomic-write-bench-"));
+const rows: Row[] = [];
+const notes: string[] = [];
+let directoryCount = 0;
+
+/** A fresh directory holding `name` with `bytes` in it. */
+function freshTarget(bytes: Uint8Array, name = "target"): string {
+  const directory = path.join(root, `d${directoryCount++}`);
+  fs.mkdirSync(directory);
+  const target = path.join(directory, name);
+  fs.writeFileSync(target, bytes);
+  return target;
+}
+
+function bytesOf(size: number, fill = 97): Uint8Array {
+  return new Uint8Array(size).fill(fill);
+}
+
+/** A contender that writes `bytes` whole to its own target. */
+type WholeWriter = (
+  path: string,
+  bytes: Uint8Array,
+  durability: Durability,
+) => Promise<unknown>;
+
+function wholeWriters(durability: Durability): [string, WholeWriter][] {
+  const writers: [string, WholeWriter][] = [
+    [OURS, (target, bytes) => writeFile(target, bytes, { durability })],
+    [INLINE, base.inlineWrite],
+    [PLAIN, base.plainWrite],
+  ];
+  for (const alternative of alternatives) {
+    if (alternative.durabilities.includes(durability)) {
+      writers.push([alternative.name, alternative.write]);
+    }
+  }
+  return writers;
+}
+
+function record(
+  workload: string,
+  durability: Durability,
+  unit: string,
+  cells: Record<string, Cell>,
+) {
+  rows.push({ workload, durability, unit, cells });
+  const summary = Object.entries(cells).map(([name, cell]) =>
+    `${name} ${cell.milliseconds.toFixed(3)}`
+  ).join(", ");
+  console.error(`  ${workload} [${durability}] ms/${unit}: ${summary}`);
+}
+
+function cellsOf(
+  timings: { name: string; median: number }[],
+  size?: number,
+): Record<string, Cell> {
+  return Object.fromEntries(
+    timings.map(({ name, median }) => [name, {
+      milliseconds: median,
+      ...(size ? { mibPerSecond: size / MiB / (median / 1000) } : {}),
+    }]),
+  );
+}
+
+function wanted(id: string): boolean {
+  return only === "" || only.split(",").includes(id);
+}
+
+/** Workloads 1 and 2: replace one file with `size` bytes, sequentially. */
+async function replaceSequentially(
+  id: string,
+  workload: string,
+  size: number,
+  units: (durability: Durability) => number,
+  rounds: number,
+) {
+  if (!wanted(id)) return;
+  const bytes = bytesOf(size);
+  for (const durability of DURABILITIES) {
+    const contenders: Contender[] = wholeWriters(durability).map((
+      [name, write],
+    ) => {
+      const target = freshTarget(bytes);
+      return { name, run: () => write(target, bytes, durability) };
+    });
+    const timings = await interleave(contenders, rounds, units(durability));
+    record(
+      workload,
+      durability,
+      "write",
+      cellsOf(timings, size >= MiB ? size : undefined),
+    );
+    removeTargets();
+  }
+}
+
+/** Workload 1b: the same small replace through the synchronous APIs. */
+async function replaceSynchronously() {
+  if (!wanted("sync")) return;
+  const bytes = bytesOf(KiB);
+  for (const durability of DURABILITIES) {
+    const writers: [string, typeof base.inlineWriteSync][] = [
+      [OURS, (target, data) => writeFileSync(target, data, { durability })],
+      [INLINE, base.inlineWriteSync],
+    ];
+    for (const alternative of alternatives) {
+      if (
+        alternative.writeSync && alternative.durabilities.includes(durability)
+      ) {
+        writers.push([alternative.name, alternative.writeSync]);
+      }
+    }
+    const contenders = writers.map(([name, write]): Contender => {
+      const target = freshTarget(bytes);
+      return {
+        name,
+        run: () => Promise.resolve(write(target, bytes, durability)),
+      };
+    });
+    const timings = await interleave(
+      contenders,
+      scale.rounds,
+      scale.smallUnits[durability],
+    );
+    record(
+      "1 KiB replace, synchronous API",
+      durability,
+      "write",
+      cellsOf(timings),
+    );
+    removeTargets();
+  }
+}
+
+async function* chunksOf(total: number): AsyncGenerator<Uint8Array> {
+  for (let written = 0; written < total; written += STREAM_CHUNK) {
+    // A fresh buffer per chunk, as a real source would produce.
+    const chunk = new Uint8Array(Math.min(STREAM_CHUNK, total - written));
+    chunk[0] = written / STREAM_CHUNK;
+    yield chunk;
+  }
+}
+
+/** Workload 3: a large stream; throughput and peak memory. */
+async function stream() {
+  if (!wanted("stream")) return;
+  const total = scale.streamSize;
+  for (const durability of DURABILITIES) {
+    type Streamer = (
+      path: string,
+      chunks: AsyncIterable<Uint8Array>,
+      durability: Durability,
+    ) => Promise<unknown>;
+    const streamers: [string, Streamer][] = [
+      [OURS, (target, chunks) => writeFile(target, chunks, { durability })],
+      [INLINE, base.inlineStream],
+      [PLAIN, base.plainStream],
+    ];
+    for (const alternative of alternatives) {
+      if (
+        alternative.stream && alternative.durabilities.includes(durability)
+      ) {
+        streamers.push([alternative.name, alternative.stream]);
+      }
+    }
+    const samples = streamers.map(() => ({
+      times: [] as number[],
+      peaks: [] as number[],
+    }));
+    const targets = streamers.map(() => freshTarget(bytesOf(KiB)));
+    const rounds = 3;
+    for (let round = 0; round < rounds; round++) {
+      for (let step = 0; step < streamers.length; step++) {
+        const index = (round + step) % streamers.length;
+        const [, write] = streamers[index];
+        const { milliseconds, peakGrowthBytes } = await peakGrowth(() =>
+          write(targets[index], chunksOf(total), durability)
+        );
+        if (fs.statSync(targets[index]).size !== total) {
+          throw new Error(`${streamers[index][0]} wrote a short stream`);
+        }
+        samples[index].times.push(milliseconds);
+        samples[index].peaks.push(peakGrowthBytes);
+      }
+    }
+    const cells = Object.fromEntries(streamers.map(([name], index) => {
+      const milliseconds = median(samples[index].times);
+      return [name, {
+        milliseconds,
+        mibPerSecond: total / MiB / (milliseconds / 1000),
+        peakGrowthMiB: Math.max(...samples[index].peaks) / MiB,
+      }];
+    }));
+    record(`${total / MiB} MiB stream`, durability, "stream", cells);
+    removeTargets();
+  }
+}
+
+/** Workload 4: a burst of concurrent writes to one path. */
+async function burst() {
+  if (!wanted("burst")) return;
+  const count = scale.burst;
+  const countable = await canCountRenames();
+  if (!countable) {
+    notes.push(
+      "File writes in the burst not counted: inotifywait is missing (apt-get install inotify-tools).",
+    );
+  }
+  const payloads = Array.from(
+    { length: count },
+    (_, index) => new TextEncoder().encode(`write ${index} `.padEnd(64, ".")),
+  );
+  const last = new TextDecoder().decode(payloads[count - 1]);
+  for (const durability of DURABILITIES) {
+    const writers: [string, WholeWriter][] = [
+      [
+        OURS_COALESCED,
+        (target, bytes) =>
+          writeFile(target, bytes, { durability, coalesce: true }),
+      ],
+      [OURS, (target, bytes) => writeFile(target, bytes, { durability })],
+    ];
+    for (const alternative of alternatives) {
+      if (alternative.durabilities.includes(durability)) {
+        writers.push([alternative.name, alternative.write]);
+      }
+    }
+    const rounds = durability === "none" ? 3 : 1;
+    const times = writers.map(() => [] as number[]);
+    const writes = writers.map(() => [] as number[]);
+    const won = writers.map(() => true);
+    const targets = writers.map(() => freshTarget(bytesOf(64)));
+    for (let round = 0; round < rounds; round++) {
+      for (let step = 0; step < writers.length; step++) {
+        const index = (round + step) % writers.length;
+        const [, write] = writers[index];
+        const target = targets[index];
+        const settle = async () => {
+          const start = performance.now();
+          await Promise.all(
+            payloads.map((bytes) => write(target, bytes, durability)),
+          );
+          return performance.now() - start;
+        };
+        if (countable) {
+          const { result, renames } = await countRenamesOnto(
+            path.dirname(target),
+            path.basename(target),
+            settle,
+          );
+          times[index].push(result);
+          writes[index].push(renames);
+        } else {
+          times[index].push(await settle());
+        }
+        if (fs.readFileSync(target, "utf8") !== last) won[index] = false;
+      }
+    }
+    const cells = Object.fromEntries(writers.map(([name], index) => [name, {
+      milliseconds: median(times[index]),
+      ...(countable ? { fileWrites: median(writes[index]) } : {}),
+      lastWriteWon: won[index],
+    }]));
+    record(`burst of ${count} writes to one file`, durability, "burst", cells);
+    removeTargets();
+  }
+}
+
+/** Workload 5: 100 different files written concurrently. */
+async function manyFiles() {
+  if (!wanted("many")) return;
+  const bytes = bytesOf(KiB);
+  for (const durability of DURABILITIES) {
+    const contenders = wholeWriters(durability).map(([name, write]) => {
+      const targets = Array.from(
+        { length: 100 },
+        (_, index) => index === 0 ? freshTarget(bytes) : "",
+      );
+      const directory = path.dirname(targets[0]);
+      for (let index = 1; index < 100; index++) {
+        targets[index] = path.join(directory, `target-${index}`);
+        fs.writeFileSync(targets[index], bytes);
+      }
+      return {
+        name,
+        run: () =>
+          Promise.all(
+            targets.map((target) => write(target, bytes, durability)),
+          ),
+      };
+    });
+    const units = Math.max(2, Math.round(scale.smallUnits[durability] / 50));
+    const timings = await interleave(contenders, scale.rounds, units);
+    record(
+      "100 files at once, 1 KiB each",
+      durability,
+      "100 writes",
+      cellsOf(timings),
+    );
+    removeTargets();
+  }
+}
+
+/** Workload 6: append 1 KiB to a large file. */
+async function append() {
+  if (!wanted("append")) return;
+  const bytes = bytesOf(KiB, 98);
+  const start = bytesOf(scale.appendBase);
+  for (const durability of DURABILITIES) {
+    const appenders: [string, WholeWriter][] = [
+      [
+        OURS,
+        (target, data) => writeFile(target, data, { durability, append: true }),
+      ],
+      [INLINE, base.inlineAppend],
+      [PLAIN, base.plainAppend],
+    ];
+    for (const alternative of alternatives) {
+      if (alternative.durabilities.includes(durability)) {
+        appenders.push([
+          `${alternative.name}`,
+          (target, data) =>
+            appendByRewrite(alternative, target, data, durability),
+        ]);
+      }
+    }
+    const contenders = appenders.map(([name, write]): Contender => {
+      const target = freshTarget(start);
+      return { name, run: () => write(target, bytes, durability) };
+    });
+    const timings = await interleave(contenders, scale.rounds, 4);
+    record(
+      `append 1 KiB to ${scale.appendBase / MiB} MiB`,
+      durability,
+      "append",
+      cellsOf(timings),
+    );
+    removeTargets();
+  }
+  notes.push(
+    'Append: the npm packages have no append, so their rows read the whole file and write it back atomically; "plain write" appends in place.',
+  );
+}
+
+function removeTargets() {
+  for (const entry of fs.readdirSync(root)) {
+    fs.rmSync(path.join(root, entry), { recursive: true, force: true });
+  }
+}
+
+function runtimeVersion(): string {
+  const globals = globalThis as {
+    Deno?: { version: { deno: string } };
+    Bun?: { version: string };
+    process?: { version: string };
+  };
+  if (globals.Deno) return `Deno ${globals.Deno.version.deno}`;
+  if (globals.Bun) return `Bun ${globals.Bun.version}`;
+  return `Node ${globals.process!.version.slice(1)}`;
+}
+
+try {
+  console.error(`${runtimeVersion()}${quick ? " (quick)" : ""}`);
+  await replaceSequentially(
+    "small",
+    "1 KiB replace",
+    KiB,
+    (durability) => scale.smallUnits[durability],
+    scale.rounds,
+  );
+  await replaceSynchronously();
+  await replaceSequentially(
+    "1mib",
+    "1 MiB replace",
+    MiB,
+    (durability) => durability === "none" ? 40 : 20,
+    scale.rounds,
+  );
+  await replaceSequentially(
+    "large",
+    `${scale.largeSize / MiB} MiB replace`,
+    scale.largeSize,
+    () => 1,
+    3,
+  );
+  await stream();
+  await burst();
+  await manyFiles();
+  await append();
+} finally {
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+const results: RuntimeResults = {
+  runtime,
+  version: runtimeVersion(),
+  quick,
+  rounds:
+    `${scale.rounds} rounds (3 for the large writes and the stream; the burst 3 at "none", 1 otherwise)`,
+  rows,
+  notes,
+};
+if (jsonPath) fs.writeFileSync(jsonPath, JSON.stringify(results, null, 2));
