@@ -34,6 +34,8 @@ export interface Row {
   durability: Durability;
   /** What one unit of work is ("write", "burst", ...). */
   unit: string;
+  /** Bytes written per unit, for the large writes and the stream. */
+  bytes?: number;
   cells: Record<string, Cell>;
 }
 

@@ -111,8 +111,9 @@ function record(
   durability: Durability,
   unit: string,
   cells: Record<string, Cell>,
+  bytes?: number,
 ) {
-  rows.push({ workload, durability, unit, cells });
+  rows.push({ workload, durability, unit, cells, bytes });
   const summary = Object.entries(cells).map(([name, cell]) =>
     `${name} ${cell.milliseconds.toFixed(3)}`
   ).join(", ");
@@ -153,12 +154,8 @@ async function replaceSequentially(
       return { name, run: () => write(target, bytes, durability) };
     });
     const timings = await interleave(contenders, rounds, units(durability));
-    record(
-      workload,
-      durability,
-      "write",
-      cellsOf(timings, size >= MiB ? size : undefined),
-    );
+    const large = size >= MiB ? size : undefined;
+    record(workload, durability, "write", cellsOf(timings, large), large);
     removeTargets();
   }
 }
@@ -260,7 +257,7 @@ async function stream() {
         peakGrowthMiB: Math.max(...samples[index].peaks) / MiB,
       }];
     }));
-    record(`${total / MiB} MiB stream`, durability, "stream", cells);
+    record(`${total / MiB} MiB stream`, durability, "stream", cells, total);
     removeTargets();
   }
 }
