@@ -5,7 +5,7 @@
  * Runs unchanged in Deno, Bun and Node (only `node:` modules and web APIs).
  */
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 
 /** One way of doing a workload's unit of work. */
@@ -33,13 +33,18 @@ export function median(values: number[]): number {
 /**
  * Runs every contender `units` times per round, `rounds` rounds, rotating the
  * order each round so that no contender always runs first (warm caches) or
- * last (a full page cache). Returns milliseconds per unit.
+ * last (a full page cache). Each contender first runs one untimed unit, so
+ * that no round pays for compiling its code. Returns milliseconds per unit.
  */
 export async function interleave(
   contenders: Contender[],
   rounds: number,
   units: number,
 ): Promise<Timing[]> {
+  for (const contender of contenders) {
+    await contender.prepare?.();
+    await contender.run();
+  }
   const samples = contenders.map(() => [] as number[]);
   for (let round = 0; round < rounds; round++) {
     for (let step = 0; step < contenders.length; step++) {
@@ -56,6 +61,15 @@ export async function interleave(
     samples: samples[index],
     median: median(samples[index]),
   }));
+}
+
+/**
+ * Writes every dirty page of the system back (untimed): a large write leaves
+ * hundreds of MiB for the kernel to flush, which would otherwise slow down
+ * whichever contender runs next.
+ */
+export function flushDirtyPages(): void {
+  spawnSync("sync");
 }
 
 type MemoryProcess = {

@@ -84,7 +84,9 @@ function streamTable(rows: Row[]): string {
         name,
         formatTime(cell.milliseconds),
         `${cell.mibPerSecond!.toFixed(0)} MiB/s`,
-        `${cell.peakGrowthMiB!.toFixed(1)} MiB`,
+        cell.peakGrowthMiB === undefined
+          ? "—"
+          : `${cell.peakGrowthMiB.toFixed(1)} MiB`,
       ]);
     }
   }
@@ -208,9 +210,9 @@ export function checkTargets(results: RuntimeResults): string[] {
   );
   const streams = rows.filter(isStream);
   if (streams.length) {
-    const peak = Math.max(
-      ...streams.map((row) => row.cells[OURS].peakGrowthMiB!),
-    );
+    const peaks = streams.map((row) => row.cells[OURS].peakGrowthMiB)
+      .filter((peak) => peak !== undefined);
+    const peak = Math.max(...peaks);
     lines.push(
       `${streams[0].workload} adds ≤ 64 MiB of peak memory: ${
         peak <= 64 ? "met" : "MISSED"
@@ -253,4 +255,61 @@ export function renderRuntime(results: RuntimeResults): string {
       ? ["", ...results.notes.map((note) => `Note: ${note}`)]
       : []),
   ].join("\n");
+}
+
+function summaryCell(row: Row | undefined): string {
+  if (!row) return "—";
+  if (isBurst(row)) {
+    const ours = row.cells[OURS_COALESCED];
+    const steno = row.cells["steno"];
+    const writes = ours.fileWrites === undefined
+      ? ""
+      : `, ${ours.fileWrites} write${ours.fileWrites === 1 ? "" : "s"}`;
+    return `${formatTime(ours.milliseconds)}${writes}${
+      steno ? ` · ${ratio(ours.milliseconds / steno.milliseconds)} steno` : ""
+    }`;
+  }
+  const ours = row.cells[OURS];
+  if (isStream(row)) {
+    const peak = ours.peakGrowthMiB === undefined
+      ? ""
+      : `, +${ours.peakGrowthMiB.toFixed(0)} MiB`;
+    return `${ours.mibPerSecond!.toFixed(0)} MiB/s${peak} · ${
+      ratio(row.cells[PLAIN].milliseconds / ours.milliseconds)
+    } plain`;
+  }
+  const npm = fastestNpm(row);
+  const inline = row.cells[INLINE];
+  return [
+    formatTime(ours.milliseconds),
+    npm ? `${ratio(ours.milliseconds / npm[1].milliseconds)} npm` : "",
+    inline ? `${ratio(ours.milliseconds / inline.milliseconds)} inline` : "",
+  ].filter(Boolean).join(" · ");
+}
+
+/**
+ * One table over every runtime, for the README: this library's median per
+ * workload and durability, as a ratio to the fastest npm alternative and to
+ * the inline protocol (below 1 is faster).
+ */
+export function renderSummary(all: RuntimeResults[]): string {
+  const keys: [string, string][] = [];
+  for (const row of all[0]?.rows ?? []) {
+    keys.push([row.workload, row.durability]);
+  }
+  const lines = keys.map(([workload, durability]) => [
+    workload,
+    durability,
+    ...all.map((results) =>
+      summaryCell(
+        results.rows.find((row) =>
+          row.workload === workload && row.durability === durability
+        ),
+      )
+    ),
+  ]);
+  return table(
+    ["workload", "durability", ...all.map((results) => results.version)],
+    lines,
+  );
 }

@@ -20,7 +20,7 @@ export interface Cell {
   milliseconds: number;
   /** Throughput in MiB/s, for the large writes and the stream. */
   mibPerSecond?: number;
-  /** Median peak resident-set growth, for the stream. */
+  /** Peak resident-set growth in the memory pass, for the stream. */
   peakGrowthMiB?: number;
   /** Median number of renames onto the target, for the burst. */
   fileWrites?: number;

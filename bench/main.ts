@@ -9,16 +9,20 @@
  *   deno task bench --runtimes bun,node  # a subset of the runtimes
  *   deno task bench --only small,burst   # a subset of the workloads
  *
+ *   deno task bench --render             # RESULTS.md and README from bench/results.json
+ *
  * Workload ids for --only: small, sync, 1mib, large, stream, burst, many,
  * append. A partial run (--only, --runtimes) prints its tables but leaves
- * RESULTS.md alone unless --write is given.
+ * RESULTS.md, results.json and the README alone unless --write is given.
+ * The README's table sits between the markers `<!-- bench:start -->` and
+ * `<!-- bench:end -->`.
  */
 
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
-import { renderRuntime } from "./_report.ts";
+import { renderRuntime, renderSummary } from "./_report.ts";
 import type { RuntimeResults } from "./_results.ts";
 
 const args = Deno.args;
@@ -56,8 +60,12 @@ function packageVersion(name: string): string {
   return JSON.parse(fs.readFileSync(file, "utf8")).version;
 }
 
-const results: RuntimeResults[] = [];
-for (const runtime of selected) {
+const resultsFile = path.join(root, "bench", "results.json");
+const render = args.includes("--render");
+const results: RuntimeResults[] = render
+  ? JSON.parse(fs.readFileSync(resultsFile, "utf8")).results
+  : [];
+for (const runtime of render ? [] : selected) {
   const command = RUNNERS[runtime];
   if (!command) throw new Error(`Unknown runtime "${runtime}"`);
   const json = path.join(os.tmpdir(), `atomic-write-bench-${runtime}.json`);
@@ -85,17 +93,25 @@ const packages = [
   "steno",
   "fast-write-atomic",
 ].map((name) => `${name} ${packageVersion(name)}`).join(", ");
+const machine: Record<string, string> = render
+  ? JSON.parse(fs.readFileSync(resultsFile, "utf8")).machine
+  : {
+    date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    machine: `${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${
+      (os.totalmem() / 2 ** 30).toFixed(0)
+    } GiB RAM, Linux ${os.release()}, temp files on ${fileSystem} (${os.tmpdir()})`,
+    runtimes: results.map((r) => r.version).join(", "),
+    alternatives: packages,
+  };
 const report = [
   "# Benchmark results",
   "",
   "Written by `deno task bench` (`bench/main.ts`); do not edit by hand.",
   "",
-  `- Date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
-  `- Machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${
-    (os.totalmem() / 2 ** 30).toFixed(0)
-  } GiB RAM, Linux ${os.release()}, temp files on ${fileSystem} (${os.tmpdir()})`,
-  `- Runtimes: ${results.map((r) => r.version).join(", ")}`,
-  `- Alternatives: ${packages}`,
+  `- Date: ${machine.date}`,
+  `- Machine: ${machine.machine}`,
+  `- Runtimes: ${machine.runtimes}`,
+  `- Alternatives: ${machine.alternatives}`,
   "",
   "Every comparison runs its contenders interleaved in one process, in",
   "several rounds, and reports medians; compare ratios, not absolute times",
@@ -110,7 +126,28 @@ const report = [
 ].join("\n");
 
 console.log(report);
-if (write) {
+console.log(renderSummary(results));
+if (write || render) {
   fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), report);
-  console.error("Wrote bench/RESULTS.md");
+  fs.writeFileSync(
+    resultsFile,
+    JSON.stringify({ machine, results }, null, 1) + "\n",
+  );
+  const readme = path.join(root, "README.md");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  const text = fs.readFileSync(readme, "utf8");
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README.md lacks ${start} ${end}`);
+  const summary = [
+    start,
+    "",
+    `${machine.date}, ${machine.machine}.`,
+    "",
+    renderSummary(results),
+    "",
+  ].join("\n");
+  fs.writeFileSync(readme, text.slice(0, from) + summary + text.slice(to));
+  console.error("Wrote bench/RESULTS.md, bench/results.json, README.md");
 }

@@ -322,12 +322,14 @@ export interface OpenOptions {
  */
 export interface WriteOptions extends OpenOptions {
   /**
-   * Coalesce bursts: while a write to the same file is in flight, later
-   * coalescing writes wait, and when it finishes only the newest waiting data
-   * is written. Every caller's promise settles once content at least as new as
-   * its own is committed; a failed write rejects exactly the callers whose
-   * data it carried. Cannot be combined with `append` (appended data must not
-   * be dropped).
+   * Coalesce bursts: coalescing writes to the same file that have not
+   * started yet are merged, and only the newest data is written (a burst of
+   * 10,000 calls makes one or two writes). Only calls with the same options
+   * and the same `signal` are merged; the others are queued in call order.
+   * Every caller's promise settles once content at least as new as its own is
+   * committed; a failed write rejects exactly the callers whose data it
+   * carried. Cannot be combined with `append` (appended data must not be
+   * dropped).
    *
    * @default {false}
    *
