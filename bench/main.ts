@@ -13,7 +13,9 @@
  *
  * Workload ids for --only: small, sync, 1mib, large, stream, burst, many,
  * append. A partial run (--only, --runtimes) prints its tables but leaves
- * RESULTS.md, results.json and the README alone unless --write is given.
+ * RESULTS.md, results.json and the README alone unless --write is given;
+ * then its rows replace the same rows of bench/results.json (each row is
+ * still one in-process comparison), and RESULTS.md says which were re-run.
  * The README's table sits between the markers `<!-- bench:start -->` and
  * `<!-- bench:end -->`.
  */
@@ -103,6 +105,35 @@ const machine: Record<string, string> = render
     runtimes: results.map((r) => r.version).join(", "),
     alternatives: packages,
   };
+if (partial && write) {
+  // Re-measured rows replace the same rows of the last full run.
+  const last = JSON.parse(fs.readFileSync(resultsFile, "utf8"));
+  const merged: RuntimeResults[] = last.results;
+  const remeasured: string[] = [];
+  for (const fresh of results) {
+    const old = merged.find((entry) => entry.runtime === fresh.runtime);
+    if (!old) {
+      merged.push(fresh);
+      continue;
+    }
+    for (const row of fresh.rows) {
+      const index = old.rows.findIndex((entry) =>
+        entry.workload === row.workload && entry.durability === row.durability
+      );
+      if (index >= 0) old.rows[index] = row;
+      else old.rows.push(row);
+      remeasured.push(`${fresh.version} ${row.workload} [${row.durability}]`);
+    }
+  }
+  results.splice(0, results.length, ...merged);
+  machine.remeasured = [
+    ...(last.machine.remeasured ? [last.machine.remeasured] : []),
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC: ${
+      remeasured.join(", ")
+    }`,
+  ].join("; ");
+  machine.date = last.machine.date;
+}
 const report = [
   "# Benchmark results",
   "",
@@ -112,6 +143,7 @@ const report = [
   `- Machine: ${machine.machine}`,
   `- Runtimes: ${machine.runtimes}`,
   `- Alternatives: ${machine.alternatives}`,
+  ...(machine.remeasured ? [`- Rows re-measured: ${machine.remeasured}`] : []),
   "",
   "Every comparison runs its contenders interleaved in one process, in",
   "several rounds, and reports medians; compare ratios, not absolute times",
