@@ -260,23 +260,16 @@ export function createAtomicWrite<H>(
     source: DataSource,
     options: NormalizedOptions,
   ): Promise<void> {
-    const sequence = scheduler.nextSequence();
-    if (!options.coalesce) return queueWrite(path, source, options, sequence);
-    return scheduler.joinCoalesced(path, options, sequence, source, drop) ??
-      queueWrite(path, source, options, sequence);
-  }
-
-  async function queueWrite(
-    path: string,
-    source: DataSource,
-    options: NormalizedOptions,
-    sequence: number,
-  ): Promise<void> {
     const current = options.backend;
-    const { capabilities } = current;
     if (source.kind === "blob" && !current.writeBlob) {
       source = toDataSource(source.blob.stream());
     }
+    const sequence = scheduler.nextSequence();
+    const joined = options.coalesce
+      ? scheduler.joinCoalesced(path, options, sequence, source, drop)
+      : undefined;
+    if (joined) return joined;
+    const { capabilities } = current;
     const context = { path, signal: options.signal };
     const resolving = runAsync(
       resolveTarget(path, options, capabilities),
@@ -301,30 +294,29 @@ export function createAtomicWrite<H>(
         throw error;
       }
     };
-    try {
-      if (options.coalesce) {
-        await scheduler.submitCoalesced(
-          sequence,
-          options,
-          path,
-          target,
-          source,
-          drop,
-          write,
-        );
-      } else {
-        await scheduler.submit(sequence, target, (isSuperseded) => {
-          if (isSuperseded()) {
-            drop(source);
-            return Promise.resolve(false);
-          }
-          return write(source, isSuperseded);
-        });
-      }
-    } catch (error) {
-      cancelSource(source, error);
-      throw error;
-    }
+    const queued = options.coalesce
+      // The batch's own promise, as for the callers who join it later: all
+      // its callers settle in one pass, in call order.
+      ? scheduler.submitCoalesced(
+        sequence,
+        options,
+        path,
+        target,
+        source,
+        drop,
+        write,
+      )
+      : scheduler.submit(sequence, target, (isSuperseded) => {
+        if (isSuperseded()) {
+          drop(source);
+          return Promise.resolve(false);
+        }
+        return write(source, isSuperseded);
+      }).then(() => {});
+    // Release a stream that was never (fully) read, without delaying the
+    // caller's promise.
+    queued.catch((error) => cancelSource(source, error));
+    return queued;
   }
 
   function writeDataSync(

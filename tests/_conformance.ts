@@ -842,6 +842,24 @@ export const cases: Case[] = [
     },
   },
   {
+    name: "coalesced callers settle in call order",
+    async run({ api }, dir) {
+      // A UI that shows "saved" from each caller must end with the newest.
+      const file = path.join(dir, "order.txt");
+      const settled: number[] = [];
+      const write = (i: number) =>
+        api.writeFile(file, `${i}`, { coalesce: true }).then(() =>
+          settled.push(i)
+        );
+      const first = Array.from({ length: 20 }, (_, i) => write(i));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const second = Array.from({ length: 20 }, (_, i) => write(20 + i));
+      await Promise.all([...first, ...second]);
+      assert.deepEqual(settled, Array.from({ length: 40 }, (_, i) => i));
+      assert.equal(text(file), "39");
+    },
+  },
+  {
     name:
       "coalesced calls with different options are not merged: each keeps its own",
     skip: ({ backend }) => backend.capabilities.mode ? undefined : "no modes",
