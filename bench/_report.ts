@@ -74,50 +74,47 @@ function mainTable(rows: Row[]): string {
   );
 }
 
+/** One line per contender for every row of one kind. */
+function perContenderTable(
+  rows: Row[],
+  header: string[],
+  values: (cell: Cell) => string[],
+): string {
+  const lines = rows.flatMap((row) =>
+    Object.entries(row.cells).map(([name, cell]) => [
+      row.workload,
+      row.durability,
+      name,
+      formatTime(cell.milliseconds),
+      ...values(cell),
+    ])
+  );
+  return table(header, lines);
+}
+
 function streamTable(rows: Row[]): string {
-  const lines: string[][] = [];
-  for (const row of rows.filter(isStream)) {
-    for (const [name, cell] of Object.entries(row.cells)) {
-      lines.push([
-        row.workload,
-        row.durability,
-        name,
-        formatTime(cell.milliseconds),
-        `${cell.mibPerSecond!.toFixed(0)} MiB/s`,
-        cell.peakGrowthMiB === undefined
-          ? "—"
-          : `${cell.peakGrowthMiB.toFixed(1)} MiB`,
-      ]);
-    }
-  }
-  return table(
+  return perContenderTable(
+    rows.filter(isStream),
     [
       "stream",
       "durability",
       "contender",
       "time",
       "throughput",
-      "peak RSS growth",
+      "peak RSS growth (memory pass)",
     ],
-    lines,
+    (cell) => [
+      `${cell.mibPerSecond!.toFixed(0)} MiB/s`,
+      cell.peakGrowthMiB === undefined
+        ? "—"
+        : `${cell.peakGrowthMiB.toFixed(1)} MiB`,
+    ],
   );
 }
 
 function burstTable(rows: Row[]): string {
-  const lines: string[][] = [];
-  for (const row of rows.filter(isBurst)) {
-    for (const [name, cell] of Object.entries(row.cells)) {
-      lines.push([
-        row.workload,
-        row.durability,
-        name,
-        formatTime(cell.milliseconds),
-        cell.fileWrites === undefined ? "not counted" : `${cell.fileWrites}`,
-        cell.lastWriteWon ? "yes" : "**no**",
-      ]);
-    }
-  }
-  return table(
+  return perContenderTable(
+    rows.filter(isBurst),
     [
       "burst",
       "durability",
@@ -126,7 +123,10 @@ function burstTable(rows: Row[]): string {
       "file writes",
       "last write won",
     ],
-    lines,
+    (cell) => [
+      cell.fileWrites === undefined ? "not counted" : `${cell.fileWrites}`,
+      cell.lastWriteWon ? "yes" : "**no**",
+    ],
   );
 }
 

@@ -319,6 +319,26 @@ export function createAtomicWrite<H>(
     return queued;
   }
 
+  /**
+   * Checks the arguments (path, options, then data) and starts the write.
+   * Argument errors reject, as from an async function.
+   */
+  function startWrite(
+    path: string | URL,
+    options: unknown,
+    toSource: () => DataSource,
+  ): Promise<void> {
+    try {
+      const target = toPath(path);
+      const normalized = checkedOptions(target, options);
+      const source = toSource();
+      normalized.signal?.throwIfAborted();
+      return writeData(target, source, normalized);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   function writeDataSync(
     path: string,
     source: DataSource,
@@ -370,29 +390,15 @@ export function createAtomicWrite<H>(
 
   return {
     writeFile(path, data, options) {
-      try {
-        const target = toPath(path);
-        const normalized = checkedOptions(target, options);
-        const source = toDataSource(data);
-        normalized.signal?.throwIfAborted();
-        return writeData(target, source, normalized);
-      } catch (error) {
-        // Argument errors reject, as from an async function.
-        return Promise.reject(error);
-      }
+      return startWrite(path, options, () => toDataSource(data));
     },
 
     writeTextFile(path, text, options) {
-      try {
-        const target = toPath(path);
-        const normalized = checkedOptions(target, options);
-        const source = toDataSource(toTextSource(text), "text");
-        normalized.signal?.throwIfAborted();
-        return writeData(target, source, normalized);
-      } catch (error) {
-        // Argument errors reject, as from an async function.
-        return Promise.reject(error);
-      }
+      return startWrite(
+        path,
+        options,
+        () => toDataSource(toTextSource(text), "text"),
+      );
     },
 
     writeFileSync(path, data, options) {
