@@ -3,31 +3,67 @@
  * the temp-file naming scheme.
  */
 
-/** Turns a `string | URL` argument into a path, validating it. */
+/**
+ * Turns a path argument into a path string, validating it. A string is a path
+ * as it stands, even one starting with "file:" (as in Node's and Deno's fs); a
+ * `file:` URL is converted as Node's `url.fileURLToPath` does on POSIX.
+ */
 export function toPath(path: unknown): string {
-  if (path instanceof URL) {
-    if (path.protocol !== "file:") {
-      throw new TypeError(
-        `Expected a file: URL for "path", got "${path.href}"`,
-      );
-    }
-    let pathname = decodeURIComponent(path.pathname);
-    // file:///C:/x -> C:/x on Windows.
-    if (/^\/[A-Za-z]:\//.test(pathname)) pathname = pathname.slice(1);
-    path = pathname;
-  }
+  if (path instanceof URL) return fileUrlToPath(path);
   if (typeof path !== "string") {
+    // Node's fs takes byte paths for names that are not UTF-8; a JS string
+    // cannot hold those, so decoding here would only half support them.
+    const hint = ArrayBuffer.isView(path)
+      ? ` (decode a byte path first: new TextDecoder("utf-8", { fatal: true }).decode(path))`
+      : "";
     throw new TypeError(
-      `Expected "path" to be a string or file: URL, got ${describe(path)}`,
+      `Expected "path" to be a string or file: URL, got ${
+        describe(path)
+      }${hint}`,
     );
   }
-  if (path === "") throw new TypeError(`Expected "path" to be non-empty`);
+  if (path === "") {
+    throw new TypeError(`Expected "path" to be a non-empty string, got ""`);
+  }
   if (path.includes("\0")) {
     throw new TypeError(
       `Expected "path" without NUL bytes, got ${JSON.stringify(path)}`,
     );
   }
   return path;
+}
+
+/** `url.fileURLToPath` for POSIX, with every refusal a TypeError. */
+function fileUrlToPath(url: URL): string {
+  const refuse = (expected: string) =>
+    new TypeError(
+      `Expected "path" to be ${expected}, got the URL ${
+        JSON.stringify(url.href)
+      }`,
+    );
+  if (url.protocol !== "file:") throw refuse("a string or file: URL");
+  // The URL parser already empties "localhost". Any other host names another
+  // machine; dropping it would write a local file instead.
+  if (url.hostname !== "") {
+    throw refuse(`a file: URL with no host or "localhost"`);
+  }
+  // A decoded "/" would split one name into two path components.
+  if (/%2f/i.test(url.pathname)) {
+    throw refuse(`a file: URL without an encoded "/" (%2F)`);
+  }
+  let pathname: string;
+  try {
+    // Decodes the escapes as UTF-8; bytes that are not UTF-8 have no string.
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    throw refuse("a file: URL whose %-escapes are complete and valid UTF-8");
+  }
+  if (pathname.includes("\0")) {
+    throw refuse("a file: URL without NUL bytes (%00)");
+  }
+  // file:///C:/x -> C:/x on Windows.
+  if (/^\/[A-Za-z]:\//.test(pathname)) pathname = pathname.slice(1);
+  return pathname;
 }
 
 /** A short description of a value for error messages. */
