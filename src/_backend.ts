@@ -103,8 +103,15 @@ export interface BackendSettings {
   locks?: boolean;
 }
 
-/** Writes a whole `Blob` at the handle's position, if faster than a stream. */
-export type BlobWriter<H> = (handle: H, blob: Blob) => Promise<number>;
+/**
+ * Writes a whole `Blob` into a fresh, empty temp file (opened without
+ * append), if faster than a stream. Resolves `undefined`, having written
+ * nothing, for a Blob it cannot write exactly: the protocol streams it.
+ */
+export type BlobWriter<H> = (
+  handle: H,
+  blob: Blob,
+) => Promise<number | undefined>;
 
 /** A backend: named primitives plus capabilities. */
 export interface Backend<H = unknown> {

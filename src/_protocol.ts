@@ -8,7 +8,7 @@
  */
 
 import type { Capabilities, EntryInfo, Primitives } from "./_backend.ts";
-import { ChunkEncoder, type DataSource } from "./_data.ts";
+import { ChunkEncoder, type DataSource, toDataSource } from "./_data.ts";
 import { AtomicWriteError, type AtomicWriteStep } from "./errors.ts";
 import type { Durability, Ownership, SymlinkPolicy } from "./options.ts";
 import {
@@ -251,8 +251,10 @@ export interface PendingTemp {
   tempPath: string;
   handle: unknown;
   state: "open" | "closed" | "renamed" | "discarded";
-  /** Bytes written so far, including copied old content. */
+  /** Bytes written so far, not counting copied old content. */
   size: number;
+  /** The temp file started as a copy of the old content (append). */
+  copied: boolean;
 }
 
 const CREATE_ATTEMPTS = 4;
@@ -303,6 +305,7 @@ export function* createTemp(
     handle,
     state: "open",
     size: 0,
+    copied: copyFrom !== undefined,
   };
   try {
     yield* applyOwnerAndMode(pending, mode, options, existing, capabilities);
@@ -395,11 +398,21 @@ export function* writeSource(
     case "bytes":
       return yield* writeBytes(pending, source.bytes);
     case "blob": {
-      const written = (yield {
-        kind: "blob",
-        handle: pending.handle,
-        blob: source.blob,
-      }) as number;
+      // A backend writes a Blob whole only into a fresh, empty temp file:
+      // Bun's fast path preallocates and truncates from offset 0, and its
+      // copy of a file fails on an appending descriptor. Into a copy of the
+      // old content, or when the backend declines the Blob, it is streamed.
+      const fresh = !pending.copied && pending.size === 0;
+      const written = fresh
+        ? (yield {
+          kind: "blob",
+          handle: pending.handle,
+          blob: source.blob,
+        }) as number | undefined
+        : undefined;
+      if (written === undefined) {
+        return yield* writeBlobStream(pending, source.blob);
+      }
       if (written !== source.blob.size) {
         fail(
           pending.resolved.path,
@@ -423,6 +436,17 @@ export function* writeSource(
       }
       yield* writeBytes(pending, encoder.flush());
     }
+  }
+}
+
+/** Streams a Blob into the temp file; the stream is cancelled on failure. */
+function* writeBlobStream(pending: PendingTemp, blob: Blob): Steps<void> {
+  const source = toDataSource(blob.stream());
+  try {
+    yield* writeSource(pending, source);
+  } catch (error) {
+    if (source.kind === "async-iterator") source.cancel(error);
+    throw error;
   }
 }
 

@@ -12,6 +12,27 @@ interface BunGlobal {
   file(fd: number): Blob;
 }
 
+/** Bun gives every Blob `stat()`: file stats, or undefined in memory. */
+interface BunBlob extends Blob {
+  stat?(): Promise<{ size: number } | undefined>;
+}
+
+/**
+ * Whether `Bun.write` copies exactly this Blob: one in memory, or a file's
+ * Blob that covers the whole file. Bun 1.4 copies a file's Blob whole,
+ * ignoring a slice (oven-sh/bun#41209); slices are clamped, so one as large
+ * as its file starts at 0. In doubt, no: the Blob is then streamed.
+ */
+async function copiesExactly(blob: BunBlob): Promise<boolean> {
+  if (typeof blob.stat !== "function") return false;
+  try {
+    const stats = await blob.stat();
+    return stats === undefined || stats.size === blob.size;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates the Bun backend; throws outside Bun. */
 export function createBunBackend(): Backend<NodeHandle> {
   const bun = (globalThis as { Bun?: BunGlobal }).Bun;
@@ -19,7 +40,12 @@ export function createBunBackend(): Backend<NodeHandle> {
   return {
     ...createNodeBackend(),
     name: "bun",
-    // Writes at the descriptor's position and leaves it open for the fsync.
-    writeBlob: (handle, blob) => bun.write(bun.file(handle.fd), blob),
+    // Only into a fresh temp file (see `BlobWriter`): Bun preallocates and
+    // truncates from offset 0. Writes at the descriptor's position and
+    // leaves it open for the fsync.
+    writeBlob: async (handle, blob) =>
+      await copiesExactly(blob)
+        ? await bun.write(bun.file(handle.fd), blob)
+        : undefined,
   };
 }
