@@ -70,13 +70,19 @@ export interface Primitives<H = unknown> {
   remove(path: string): void;
   /** Names of the entries of a directory. */
   readDirectory(path: string): string[];
+  /**
+   * Whether the writer that created the temp file `path` still runs: true
+   * (keep the file), false (it is gone: the file is garbage), undefined (no
+   * way to tell; `cleanupTemps` then goes by age). Absent: never tells.
+   */
+  writerAlive?(path: string): boolean | undefined;
 }
 
 /** The same primitives returning promises. */
 export type AsyncPrimitives<H = unknown> = {
   [K in keyof Primitives<H>]: (
-    ...args: Parameters<Primitives<H>[K]>
-  ) => Promise<ReturnType<Primitives<H>[K]>>;
+    ...args: Parameters<NonNullable<Primitives<H>[K]>>
+  ) => Promise<ReturnType<NonNullable<Primitives<H>[K]>>>;
 };
 
 /** What a backend can and cannot do, so the protocol and tests adapt. */

@@ -3,6 +3,8 @@
  * the temp-file naming scheme.
  */
 
+import { ownOwner } from "./_owner.ts";
+
 /**
  * Turns a path argument into a path string, validating it. A string is a path
  * as it stands, even one starting with "file:" (as in Node's and Deno's fs); a
@@ -118,9 +120,13 @@ export function joinPath(directory: string, name: string): string {
 export const TEMP_SUFFIX = ".atomic-tmp";
 
 /**
- * `.NAME.RANDOM.atomic-tmp`: hidden, beside the target, recognisable, with 80
- * random bits. NAME is the target's name cut to at most 64 UTF-8 bytes, so the
- * temp name stays well under the usual 255-byte limit whatever the target.
+ * `.NAME.OWNER.RANDOM.atomic-tmp`: hidden, beside the target, recognisable,
+ * with 80 random bits. NAME is the target's name cut to at most 64 UTF-8
+ * bytes; OWNER (at most 30 bytes, see `_owner.ts`) names the writer so that
+ * `cleanupTemps` can tell a dead writer's temp file from a live one's; it is
+ * left out (`.NAME.RANDOM.atomic-tmp`, as older versions wrote) where the
+ * writer cannot name itself. The temp name stays under 130 bytes, well below
+ * the usual 255-byte limit, whatever the target.
  */
 export const TEMP_NAME_PATTERN = /^\..*\.[0-9a-v]{16}\.atomic-tmp$/;
 
@@ -147,7 +153,10 @@ export function tempName(name: string): string {
     }
     prefix = kept.join("");
   }
-  return `.${prefix}.${randomToken()}${TEMP_SUFFIX}`;
+  const owner = ownOwner();
+  return owner === undefined
+    ? `.${prefix}.${randomToken()}${TEMP_SUFFIX}`
+    : `.${prefix}.${owner}.${randomToken()}${TEMP_SUFFIX}`;
 }
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuv";

@@ -80,11 +80,11 @@ function isQuick(name: keyof Primitives, args: unknown[]): boolean {
 function* call<K extends keyof Primitives>(
   step: AtomicWriteStep,
   name: K,
-  ...args: Parameters<Primitives[K]>
-): Steps<ReturnType<Primitives[K]>> {
+  ...args: Parameters<NonNullable<Primitives[K]>>
+): Steps<ReturnType<NonNullable<Primitives[K]>>> {
   const quick = isQuick(name, args);
   return (yield { kind: "call", step, name, args, quick }) as ReturnType<
-    Primitives[K]
+    NonNullable<Primitives[K]>
   >;
 }
 
@@ -102,8 +102,10 @@ function* closeTemp(pending: PendingTemp, synced: boolean): Steps<void> {
 function* attempt<K extends keyof Primitives>(
   step: AtomicWriteStep,
   name: K,
-  ...args: Parameters<Primitives[K]>
-): Steps<{ value?: ReturnType<Primitives[K]>; error?: AtomicWriteError }> {
+  ...args: Parameters<NonNullable<Primitives[K]>>
+): Steps<
+  { value?: ReturnType<NonNullable<Primitives[K]>>; error?: AtomicWriteError }
+> {
   try {
     return { value: yield* call(step, name, ...args) };
   } catch (error) {
@@ -536,7 +538,11 @@ export function* writeWhole(
   yield* commitTemp(pending, options.durability, capabilities);
 }
 
-/** Removes stale temp files of this library from `directory`. */
+/**
+ * Removes stale temp files of this library from `directory`: those whose
+ * writer is gone at once, those whose writer cannot be checked once not
+ * modified for `olderThan` milliseconds; never those of a running writer.
+ */
 export function* removeStaleTemps(
   directory: string,
   olderThan: number,
@@ -549,12 +555,21 @@ export function* removeStaleTemps(
     const path = joinPath(directory, name);
     const info = yield* attempt("cleanup", "lstat", path);
     if (!info.value?.isFile) continue;
+    // A backend without `writerAlive` fails the call: that is "cannot tell".
+    const alive = (yield* attempt("cleanup", "writerAlive", path)).value;
+    if (alive === true) continue;
     // olderThan 0 means every temp file, even one whose clock is off (Firefox
     // reports a crashed writer's temp file as modified in the future).
-    if (olderThan > 0 && now - info.value.mtimeMs < olderThan) continue;
+    if (
+      alive === undefined && olderThan > 0 &&
+      now - info.value.mtimeMs < olderThan
+    ) continue;
     const result = yield* attempt("cleanup", "remove", path);
     if (!result.error) removed.push(path);
-    else if (result.error.code !== "ENOENT") throw result.error;
+    // Gone meanwhile, or busy (OPFS: open in another context): not stale.
+    else if (result.error.code !== "ENOENT" && result.error.code !== "EBUSY") {
+      throw result.error;
+    }
   }
   return removed;
 }

@@ -81,16 +81,16 @@ function oldTarget(dir: string, name = "target.txt"): string {
 function observing<K extends keyof Primitives>(
   backend: Backend,
   name: K,
-  observe: (args: Parameters<Primitives[K]>) => void,
+  observe: (args: Parameters<NonNullable<Primitives[K]>>) => void,
 ): Backend {
-  type Call = (...args: Parameters<Primitives[K]>) => unknown;
+  type Call = (...args: Parameters<NonNullable<Primitives[K]>>) => unknown;
   const syncCall = backend.sync?.[name] as Call | undefined;
   const asyncCall = backend.async[name] as Call;
   return {
     ...backend,
     sync: backend.sync && {
       ...backend.sync,
-      [name]: (...args: Parameters<Primitives[K]>) => {
+      [name]: (...args: Parameters<NonNullable<Primitives[K]>>) => {
         const result = syncCall!(...args);
         observe(args);
         return result;
@@ -98,7 +98,7 @@ function observing<K extends keyof Primitives>(
     },
     async: {
       ...backend.async,
-      [name]: async (...args: Parameters<Primitives[K]>) => {
+      [name]: async (...args: Parameters<NonNullable<Primitives[K]>>) => {
         const result = await asyncCall(...args);
         observe(args);
         return result;

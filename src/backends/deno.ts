@@ -6,6 +6,7 @@ import type {
   EntryInfo,
   Primitives,
 } from "../_backend.ts";
+import { processWriterAlive } from "../_owner.ts";
 
 /** An open temp file: Deno's file and its path. */
 export interface DenoHandle {
@@ -82,6 +83,7 @@ const syncPrimitives: Primitives<DenoHandle> = {
   },
   remove: (path) => Deno.removeSync(path),
   readDirectory: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),
+  writerAlive: processWriterAlive,
 };
 
 const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
@@ -126,6 +128,8 @@ const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
     for await (const entry of Deno.readDir(path)) names.push(entry.name);
     return names;
   },
+  // A few small reads of /proc: not worth the thread pool.
+  writerAlive: (path) => Promise.resolve(processWriterAlive(path)),
 };
 
 /** Creates the Deno backend; throws outside Deno. */

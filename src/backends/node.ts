@@ -14,6 +14,7 @@ import type {
   EntryInfo,
   Primitives,
 } from "../_backend.ts";
+import { processWriterAlive } from "../_owner.ts";
 
 /** An open temp file: its descriptor and its path. */
 export interface NodeHandle {
@@ -104,6 +105,7 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
     },
     remove: (path) => fs.unlinkSync(path),
     readDirectory: (path) => fs.readdirSync(path),
+    writerAlive: processWriterAlive,
   };
 }
 
@@ -177,6 +179,8 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
     },
     remove: (path) => call<void>((done) => fs.unlink(path, done)),
     readDirectory: (path) => call<string[]>((done) => fs.readdir(path, done)),
+    // A few small reads of /proc: not worth the thread pool.
+    writerAlive: (path) => Promise.resolve(processWriterAlive(path)),
   };
 }
 

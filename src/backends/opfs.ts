@@ -9,6 +9,11 @@
  *
  * There is no fsync in OPFS: what a browser crash leaves is up to the
  * engine; `move()` replaces the target whole in all three engines.
+ *
+ * Each temp file also has a Web Lock of its own, taken before the file is
+ * created and released after its move or removal, whatever `locks` says: a
+ * context that dies drops its locks, so `cleanupTemps` in any tab or worker
+ * knows a dead writer's temp file (no lock held) from a live one's.
  */
 
 import type {
@@ -17,6 +22,7 @@ import type {
   CreateTempOptions,
   EntryInfo,
 } from "../_backend.ts";
+import { ownerOfTempName, WEB_LOCK_OWNER } from "../_owner.ts";
 
 /** The `move()` method that the DOM type library does not have yet. */
 interface MovableFileHandle extends FileSystemFileHandle {
@@ -53,16 +59,22 @@ let syncHandles: Promise<boolean> | undefined;
  * Probes sync access handles on a throwaway file. Only dedicated workers have
  * them, and WebKit 2.50 refuses them with NotSupportedError AND leaves the
  * refused file unwritable, so the probe must not touch a real temp file.
+ * `guard` takes the probe file's temp lock (see `createOpfsBackend`).
  */
 function canUseSyncHandles(
   dir: FileSystemDirectoryHandle,
   name: string,
+  guard: (probeName: string) => Promise<() => void>,
 ): Promise<boolean> {
   return syncHandles ??= (async () => {
     if ("document" in globalThis) return false;
     const probeName = `.probe${name}`; // still a temp name for cleanupTemps
+    const release = await guard(probeName);
     const probe = await dir.getFileHandle(probeName, {
       create: true,
+    }).catch((error) => {
+      release();
+      throw error;
     }) as SyncHandleFile;
     try {
       if (typeof probe.createSyncAccessHandle !== "function") return false;
@@ -72,6 +84,7 @@ function canUseSyncHandles(
       return false;
     } finally {
       await dir.removeEntry(probeName).catch(() => {});
+      release();
     }
   })();
 }
@@ -259,6 +272,33 @@ export function createOpfsBackend(
       return `/${(parts ?? [`?${options.root.name}`]).join("/")}`;
     })();
 
+  /** Takes the Web Lock `name` (granted at once if free); returns its release. */
+  function hold(locks: LockManager, name: string): Promise<() => void> {
+    return new Promise((granted, failed) => {
+      locks.request(
+        name,
+        () => new Promise<void>((release) => granted(release)),
+      ).catch(failed);
+    });
+  }
+
+  /**
+   * The name of a temp file's own Web Lock. Writers take it only for names
+   * that say so (`web-lock` owner), so that a temp file an older version
+   * wrote is not taken for a dead writer's.
+   */
+  async function tempLockName(path: string): Promise<string | undefined> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks || ownerOfTempName(path) !== WEB_LOCK_OWNER) return undefined;
+    return `atomic-write-temp:${await lockPrefix()}/${names(path).join("/")}`;
+  }
+
+  /** Takes the temp lock of `path`, if it has one; returns its release. */
+  async function tempLock(path: string): Promise<() => void> {
+    const name = await tempLockName(path);
+    return name ? await hold(navigator.locks, name) : () => {};
+  }
+
   /** Waits for the Web Lock of `target`; returns its release. */
   async function lock(target: string): Promise<() => void> {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
@@ -294,15 +334,26 @@ export function createOpfsBackend(
       }
     },
     createTemp: async (path, { copyFrom, target }: CreateTempOptions) => {
-      const release = await lock(target);
+      const releaseTarget = await lock(target);
+      let releaseTemp = () => {};
+      const release = () => {
+        releaseTemp();
+        releaseTarget();
+      };
       try {
+        // Before the file exists: cleanupTemps never sees it unlocked.
+        releaseTemp = await tempLock(path);
         const { parent, name } = split(path);
         const dir = await directory(parent);
         // OPFS has no exclusive create: check, then create, under the lock.
         if (await entry(path)) {
           throw withCode(new Error(`"${path}" exists`), "EEXIST");
         }
-        const sync = await canUseSyncHandles(dir, name);
+        const sync = await canUseSyncHandles(
+          dir,
+          name,
+          (probeName) => tempLock(`${parent}/${probeName}`),
+        );
         const file = await dir.getFileHandle(name, {
           create: true,
         }) as SyncHandleFile;
@@ -410,6 +461,13 @@ export function createOpfsBackend(
       };
       for await (const name of dir.keys()) result.push(name);
       return result;
+    },
+    writerAlive: async (path) => {
+      const name = await tempLockName(path);
+      if (!name) return undefined;
+      // A lock is held by a running context: one that died dropped it.
+      const { held = [] } = await navigator.locks.query();
+      return held.some((lock) => lock.name === name);
     },
   };
 

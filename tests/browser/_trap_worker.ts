@@ -1,6 +1,6 @@
 /** Worker side of `_traps.ts`. */
 
-import { writeTextFile } from "../../mod.ts";
+import { openAtomic, writeTextFile } from "../../mod.ts";
 import { versionText } from "./_version_text.ts";
 
 onmessage = async (event) => {
@@ -14,6 +14,20 @@ onmessage = async (event) => {
         .catch(() => failures++);
     }
     postMessage({ failures });
+  } else if (kind === "hold") {
+    // A pending openAtomic: its temp file exists until the page says commit.
+    const dir = await opfs.getDirectoryHandle("trap-live");
+    const file = await openAtomic("target.txt", { root: dir });
+    await file.write("from the worker");
+    onmessage = async () => {
+      try {
+        await file.commit();
+        postMessage("committed");
+      } catch (error) {
+        postMessage(`commit failed: ${error}`);
+      }
+    };
+    postMessage("holding");
   } else {
     const dir = await opfs.getDirectoryHandle("trap-terminated");
     // A slow stream: the page terminates this worker after the first chunk.

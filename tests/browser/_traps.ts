@@ -4,6 +4,10 @@
  *   with locks on: no failure, the final content is one whole version;
  * - a worker terminated in the middle of a write: the target keeps its old
  *   content, the lock is released, and `cleanupTemps` removes the temp file;
+ * - a worker holds a pending `openAtomic`: `cleanupTemps` in the page (even
+ *   with `olderThan: 0`) resolves and leaves its temp file, and the commit
+ *   succeeds; once a holding worker is terminated, `cleanupTemps` with the
+ *   default options removes its temp file at once;
  * - `?suite=quota`: a write over the quota fails with an AtomicWriteError
  *   (the driver lowered the quota first), the old content stays, no temp.
  */
@@ -89,6 +93,41 @@ async function terminatedWriter(): Promise<string | undefined> {
   return `cleanupTemps left ${left}`;
 }
 
+async function temps(dir: FileSystemDirectoryHandle): Promise<string[]> {
+  return (await names(dir)).filter((n) => n.endsWith(".atomic-tmp"));
+}
+
+async function liveWriterElsewhere(): Promise<string | undefined> {
+  const dir = await fresh("trap-live");
+  await writeTextFile("target.txt", "old", { root: dir });
+  const live = worker({ kind: "hold" });
+  if (await reply(live) !== "holding") return "the worker did not hold";
+  const held = await temps(dir);
+  if (held.length !== 1) return `expected one pending temp: ${held}`;
+  const removed = await cleanupTemps("/", { root: dir, olderThan: 0 });
+  if (removed.length) return `removed a live writer's temp: ${removed}`;
+  if ((await temps(dir)).join() !== held.join()) return "the temp file went";
+  live.postMessage("commit");
+  const committed = await reply(live);
+  live.terminate();
+  if (committed !== "committed") return String(committed);
+  if (await readText(dir, "target.txt") !== "from the worker") {
+    return "the commit did not land";
+  }
+
+  // A writer that is gone: its context died without any cleanup.
+  const dead = worker({ kind: "hold" });
+  if (await reply(dead) !== "holding") return "the second worker did not hold";
+  dead.terminate();
+  // Terminating a worker drops its locks soon, not at once: poll a little.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await cleanupTemps("/", { root: dir }); // default options: no olderThan
+    if ((await temps(dir)).length === 0) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return `cleanupTemps left a dead writer's temp: ${await temps(dir)}`;
+}
+
 /**
  * A writer outside this library holds a writable on the target: Chromium and
  * Firefox make move() fail with NoModificationAllowedError, which is retried
@@ -157,6 +196,8 @@ const suites: Record<
     "a worker terminated mid-write leaves the old content and a removable temp":
       terminatedWriter,
     "a racing writer outside the library is waited out": racingWriter,
+    "cleanupTemps spares a live worker's temp and removes a dead one's":
+      liveWriterElsewhere,
     "a shared worker writes through mod.ts": sharedWorker,
   },
   quota: {
