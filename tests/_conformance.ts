@@ -19,6 +19,7 @@ import {
   IS_ROOT,
   leftoverTemps,
   makeTempDir,
+  nameWithSkipReason,
   readBytes,
   ROOT,
   run,
@@ -1068,7 +1069,7 @@ export function registerConformance(subject: Subject): void {
     for (const testCase of [...cases, ...sharedCases]) {
       const reason = testCase.skip?.(subject);
       test(
-        testCase.name,
+        nameWithSkipReason(testCase.name, reason),
         { skip: reason ?? false, timeout: testCase.timeout ?? 30_000 },
         async () => {
           const dir = makeTempDir();

@@ -104,3 +104,15 @@ export function run(
 export function readBytes(file: string): Uint8Array {
   return new Uint8Array(fs.readFileSync(file));
 }
+
+/**
+ * A test name that carries the reason it is skipped: Deno's and Bun's
+ * reporters show a skipped test without node:test's `skip` reason, so the
+ * reason goes into the name. Pass the same `reason` as the test's `skip`.
+ */
+export function nameWithSkipReason(
+  name: string,
+  reason: string | false | undefined,
+): string {
+  return reason ? `${name} (skipped: ${reason})` : name;
+}

@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import { cases } from "./_conformance.ts";
-import { IS_ROOT, makeTempDir, subjectFor } from "./_helpers.ts";
+import {
+  IS_ROOT,
+  makeTempDir,
+  nameWithSkipReason,
+  subjectFor,
+} from "./_helpers.ts";
 import { createInPlaceBackend } from "./_in_place_backend.ts";
 
 const subject = subjectFor("in-place", createInPlaceBackend());
@@ -16,7 +21,10 @@ const subject = subjectFor("in-place", createInPlaceBackend());
 for (const testCase of cases.filter((c) => c.atomicity)) {
   const reason = testCase.skip?.(subject);
   test(
-    `negative control: "${testCase.name}" fails for an in-place write`,
+    nameWithSkipReason(
+      `negative control: "${testCase.name}" fails for an in-place write`,
+      reason,
+    ),
     { skip: reason ?? false, timeout: testCase.timeout ?? 30_000 },
     async () => {
       const dir = makeTempDir();

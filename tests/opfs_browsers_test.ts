@@ -19,7 +19,7 @@ import {
   type Results,
   startHarness,
 } from "./_browsers.ts";
-import { ROOT, RUNTIME } from "./_helpers.ts";
+import { nameWithSkipReason, ROOT, RUNTIME } from "./_helpers.ts";
 
 const onlyNode = RUNTIME === "node"
   ? undefined
@@ -66,45 +66,53 @@ function report(engine: string, results: Results): void {
 
 for (const engine of ["chromium", "firefox", "webkit"] as Engine[]) {
   const skip = onlyNode ?? engineMissing(engine) ?? false;
-  test(`OPFS cases in ${engine} (page and worker)`, {
+  test(nameWithSkipReason(`OPFS cases in ${engine} (page and worker)`, skip), {
     skip,
     timeout: 120_000,
   }, async () => report(engine, await harness!.open(engine, "/")));
-  test(`OPFS engine traps in ${engine}`, {
+  test(nameWithSkipReason(`OPFS engine traps in ${engine}`, skip), {
     skip,
     timeout: 120_000,
   }, async () => report(engine, await harness!.open(engine, "/traps")));
 }
 
-test("OPFS quota error in chromium (CDP quota override)", {
-  skip: onlyNode ?? engineMissing("chromium") ?? false,
-  timeout: 120_000,
-}, async () =>
-  report(
-    "chromium",
-    await harness!.open("chromium", "/traps?suite=quota", {
-      quotaBytes: 4 * 1024 * 1024,
-    }),
-  ));
+const chromiumSkip = onlyNode ?? engineMissing("chromium") ?? false;
+test(
+  nameWithSkipReason(
+    "OPFS quota error in chromium (CDP quota override)",
+    chromiumSkip,
+  ),
+  { skip: chromiumSkip, timeout: 120_000 },
+  async () =>
+    report(
+      "chromium",
+      await harness!.open("chromium", "/traps?suite=quota", {
+        quotaBytes: 4 * 1024 * 1024,
+      }),
+    ),
+);
 
-test("OPFS quota error in firefox (quota pref)", {
-  skip: onlyNode ?? engineMissing("firefox") ?? false,
-  timeout: 120_000,
-}, async () =>
-  report(
-    "firefox",
-    await harness!.open("firefox", "/traps?suite=quota", {
-      firefoxPrefs: { "dom.quotaManager.temporaryStorage.fixedLimit": 4096 },
-    }),
-  ));
+const firefoxSkip = onlyNode ?? engineMissing("firefox") ?? false;
+test(
+  nameWithSkipReason("OPFS quota error in firefox (quota pref)", firefoxSkip),
+  { skip: firefoxSkip, timeout: 120_000 },
+  async () =>
+    report(
+      "firefox",
+      await harness!.open("firefox", "/traps?suite=quota", {
+        firefoxPrefs: { "dom.quotaManager.temporaryStorage.fixedLimit": 4096 },
+      }),
+    ),
+);
 
 for (const engine of ["chromium", "firefox"] as Engine[]) {
+  const skip = onlyNode ?? engineMissing(engine) ?? false;
   test(
-    `${engine} killed mid-write, relaunched on the same profile and origin`,
-    {
-      skip: onlyNode ?? engineMissing(engine) ?? false,
-      timeout: 120_000,
-    },
+    nameWithSkipReason(
+      `${engine} killed mid-write, relaunched on the same profile and origin`,
+      skip,
+    ),
+    { skip, timeout: 120_000 },
     async () => {
       const profile = fs.mkdtempSync(path.join(os.tmpdir(), "aw-crash-"));
       try {

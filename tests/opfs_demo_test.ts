@@ -8,18 +8,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { ROOT, RUNTIME } from "./_helpers.ts";
+import { nameWithSkipReason, ROOT, RUNTIME } from "./_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
-test("the OPFS notes demo keeps what was typed across a reload", {
-  skip: RUNTIME !== "node"
-    ? "browser tests run once, in the Node pass"
-    : fs.existsSync(CHROMIUM)
-    ? false
-    : `${CHROMIUM} is not installed`,
-  timeout: 120_000,
-}, async () => {
+const NAME = "the OPFS notes demo keeps what was typed across a reload";
+const skip = RUNTIME !== "node"
+  ? "browser tests run once, in the Node pass"
+  : fs.existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed`;
+
+test(nameWithSkipReason(NAME, skip), { skip, timeout: 120_000 }, async () => {
   const { serveDemo } = await import(
     path.join(ROOT, "examples/opfs/serve.mjs")
   );

@@ -8,7 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { AtomicWriteError, detectRuntime, writeFile } from "../mod.ts";
-import { makeTempDir, ROOT, run, RUNTIME } from "./_helpers.ts";
+import {
+  makeTempDir,
+  nameWithSkipReason,
+  ROOT,
+  run,
+  RUNTIME,
+} from "./_helpers.ts";
 
 const g = globalThis as Record<string, unknown>;
 
@@ -38,9 +44,15 @@ test("the subpath entry of this runtime writes", async () => {
   }
 });
 
+const notDeno = RUNTIME === "deno"
+  ? undefined
+  : "Deno permissions exist only in Deno";
 test(
-  "Deno without --allow-write gets an error naming the missing permission",
-  { skip: RUNTIME === "deno" ? false : "Deno permissions exist only in Deno" },
+  nameWithSkipReason(
+    "Deno without --allow-write gets an error naming the missing permission",
+    notDeno,
+  ),
+  { skip: notDeno ?? false },
   async () => {
     const dir = makeTempDir();
     try {
