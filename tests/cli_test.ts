@@ -145,7 +145,7 @@ cliTest("--durability accepts full, file and none", async (dir) => {
 });
 
 cliTest("`--` ends the options", async (dir) => {
-  // Not as the first argument: Bun drops a `--` right after the script.
+  // After other options; `--` as the first argument has its own test below.
   await write(dir, ["--durability", "none", "--", "--name"], "dashes");
   assert.equal(fs.readFileSync(path.join(dir, "--name"), "utf8"), "dashes");
 });
@@ -184,9 +184,52 @@ cliTest("--version prints the version of deno.json", async (dir) => {
   }
 });
 
+/** Names, contents and inodes of every entry under `dir`, recursively. */
+function snapshot(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    const { ino } = fs.statSync(full);
+    if (entry.isDirectory()) {
+      return [`${entry.name}/ ${ino}`, ...snapshot(full)];
+    }
+    return [`${entry.name} ${ino} ${fs.readFileSync(full, "utf8")}`];
+  });
+}
+
+/**
+ * Runs each `[args, message]` case in `dir` with input on stdin and asserts a
+ * Unix usage error: exit 2, one line naming the problem plus the hint on
+ * stderr, nothing on stdout, and `dir` untouched (no new file, no temp file,
+ * an existing FILE keeps its content and inode).
+ */
+async function assertUsageErrors(
+  dir: string,
+  cases: [string[], RegExp][],
+): Promise<void> {
+  fs.writeFileSync(path.join(dir, "existing.txt"), "old");
+  fs.mkdirSync(path.join(dir, "sub"));
+  const before = snapshot(dir);
+  for (const [args, message] of cases) {
+    const result = await run([...CLI, ...args], dir, "input");
+    const context = `${JSON.stringify(args)}: ${result.stderr}`;
+    assert.equal(result.code, 2, context);
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 2, `one line and the hint: ${context}`);
+    assert.match(lines[0], /^atomic-write: /, context);
+    assert.match(lines[0], message, context);
+    assert.equal(lines[1], "Try 'atomic-write --help'.", context);
+    assert.equal(result.stdout, "", context);
+    assert.deepEqual(
+      snapshot(dir),
+      before,
+      `the directory changed: ${context}`,
+    );
+  }
+}
+
 cliTest("usage errors exit 2 and name the problem", async (dir) => {
   const file = path.join(dir, "x");
-  const cases: [string[], RegExp][] = [
+  await assertUsageErrors(dir, [
     [["--bogus", file], /--bogus/],
     [[], /missing FILE/],
     [[file, file], /one FILE/],
@@ -195,16 +238,174 @@ cliTest("usage errors exit 2 and name the problem", async (dir) => {
     [["--mode"], /--mode needs a value/],
     [["--durability", "fast", file], /--durability.*fast/],
     [["--append=false", file], /--append takes no value/],
-  ];
-  for (const [args, message] of cases) {
-    const result = await run([...CLI, ...args], dir, "input");
-    const context = `${args.join(" ")}: ${result.stderr}`;
-    assert.equal(result.code, 2, context);
-    assert.match(result.stderr, message, context);
-    assert.match(result.stderr, /atomic-write --help/, context);
-    assert.equal(result.stdout, "", context);
+  ]);
+});
+
+// Issue item 13: the CLI behaves like a Unix (getopt) tool.
+
+cliTest(
+  "-h and --help print the usage on stdout, write nothing",
+  async (dir) => {
+    for (const args of [["-h"], ["--help"], ["-ah"], ["-h", "file"]]) {
+      // Empty stdin, as reported: `-h` used to create a file named `-h`.
+      const result = await run([...CLI, ...args], dir, "");
+      assert.equal(result.code, 0, `${args}: ${result.stderr}`);
+      assert.match(result.stdout, /^Usage: atomic-write /, args.join(" "));
+      assert.equal(result.stderr, "", args.join(" "));
+      assert.deepEqual(fs.readdirSync(dir), [], `${args} wrote a file`);
+    }
+  },
+);
+
+cliTest("the usage documents every short and long option", async (dir) => {
+  const { stdout } = await run([...CLI, "--help"], dir);
+  for (
+    const option of [
+      /-a, --append\b/,
+      /-m, --mode[ =]MODE\b/,
+      /-d, --durability[ =]LEVEL\b/,
+      /-p, --create-parents\b/,
+      /-h, --help\b/,
+      /-V, --version\b/,
+      /\s--\s/,
+    ]
+  ) {
+    assert.match(stdout, option);
   }
-  assert.deepEqual(fs.readdirSync(dir), [], "a usage error wrote a file");
+});
+
+cliTest("-V and --version print the version, write nothing", async (dir) => {
+  for (const flag of ["-V", "--version"]) {
+    const result = await run([...CLI, flag], dir, "");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^atomic-write \d+\.\d+\.\d+\n$/, flag);
+    assert.equal(result.stderr, "", flag);
+  }
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+cliTest("short options: -a, -m MODE, -mMODE, -d LEVEL, -p", async (dir) => {
+  const log = path.join(dir, "log.txt");
+  await write(dir, ["-a", log], "one\n");
+  await write(dir, ["-a", log], "two\n");
+  assert.equal(fs.readFileSync(log, "utf8"), "one\ntwo\n");
+
+  for (const args of [["-m", "600"], ["-m600"], ["-m0o600"]]) {
+    const file = path.join(dir, `mode${args.join("")}`);
+    fs.writeFileSync(file, "old", { mode: 0o644 });
+    await write(dir, [...args, file], "secret");
+    assert.equal(fs.statSync(file).mode & 0o7777, 0o600, args.join(" "));
+    assert.equal(fs.readFileSync(file, "utf8"), "secret");
+  }
+
+  for (const args of [["-d", "none"], ["-dfile"]]) {
+    const file = path.join(dir, `durability${args.join("")}`);
+    await write(dir, [...args, file], "d");
+    assert.equal(fs.readFileSync(file, "utf8"), "d");
+  }
+
+  const deep = path.join(dir, "a", "b", "c.txt");
+  await write(dir, ["-p", deep], "deep");
+  assert.equal(fs.readFileSync(deep, "utf8"), "deep");
+});
+
+cliTest("bundled short options, like getopt", async (dir) => {
+  const file = path.join(dir, "p", "q", "log.txt");
+  await write(dir, ["-ap", file], "one\n");
+  // A flag that takes a value ends the bundle: the rest is its value.
+  await write(dir, ["-pam600", file], "two\n");
+  await write(dir, ["-apm", "600", "-dnone", file], "three\n");
+  assert.equal(fs.readFileSync(file, "utf8"), "one\ntwo\nthree\n");
+  assert.equal(fs.statSync(file).mode & 0o7777, 0o600);
+});
+
+cliTest("options may follow FILE (GNU order)", async (dir) => {
+  const file = path.join(dir, "late.txt");
+  await write(dir, [file, "-m", "600"], "one\n");
+  await write(dir, [file, "--append"], "two\n");
+  assert.equal(fs.readFileSync(file, "utf8"), "one\ntwo\n");
+  assert.equal(fs.statSync(file).mode & 0o7777, 0o600);
+});
+
+cliTest(
+  "`--` first ends the options: `-- -h` writes a file -h",
+  async (dir) => {
+    // Bun drops a `--` right after the script (oven-sh/bun#13984); the CLI
+    // must still see it.
+    await write(dir, ["--", "-h"], "dash h");
+    assert.equal(fs.readFileSync(path.join(dir, "-h"), "utf8"), "dash h");
+    await write(dir, ["--", "--help"], "dash help");
+    assert.equal(
+      fs.readFileSync(path.join(dir, "--help"), "utf8"),
+      "dash help",
+    );
+    // After `--`, even `--` is a FILE.
+    await write(dir, ["-a", "--", "--"], "dashes");
+    assert.equal(fs.readFileSync(path.join(dir, "--"), "utf8"), "dashes");
+    await write(dir, ["./-V"], "dot slash");
+    assert.equal(fs.readFileSync(path.join(dir, "-V"), "utf8"), "dot slash");
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["--", "--help", "-V", "-h"]);
+  },
+);
+
+cliTest(
+  "a lone `-` is not standard output: exit 2, ./- is a file",
+  async (dir) => {
+    await assertUsageErrors(dir, [
+      [["-"], /standard output.*\.\/-/],
+      [["--", "-"], /standard output.*\.\/-/],
+      [["-a", "-"], /standard output/],
+    ]);
+    await write(dir, ["./-"], "dash");
+    assert.equal(fs.readFileSync(path.join(dir, "-"), "utf8"), "dash");
+  },
+);
+
+cliTest(
+  "unknown options exit 2, naming them, with a suggestion",
+  async (dir) => {
+    await assertUsageErrors(dir, [
+      [["-x", "existing.txt"], /unknown option -x\b/],
+      [["-ax", "existing.txt"], /unknown option -x\b/],
+      [
+        ["--apend", "existing.txt"],
+        /unknown option --apend.*did you mean --append\?/,
+      ],
+      [["--mod=600", "existing.txt"], /--mod\b.*did you mean --mode\?/],
+      [["--create-parent", "x"], /did you mean --create-parents\?/],
+      [["--durabilty", "none", "x"], /did you mean --durability\?/],
+      [["--verison"], /did you mean --version\?/],
+      [["--bogus", "x"], /^atomic-write: unknown option --bogus$/],
+      // A long name with one dash: getopt reads `-append` as -a -p -p -e.
+      [["-append", "existing.txt"], /-e\b.*did you mean --append\?/],
+      [["-mode", "600", "x"], /"ode".*did you mean --mode\?/],
+    ]);
+  },
+);
+
+cliTest("missing, extra and invalid arguments exit 2", async (dir) => {
+  await assertUsageErrors(dir, [
+    [[], /missing FILE/],
+    [["-a"], /missing FILE/],
+    [["--"], /missing FILE/],
+    [["existing.txt", "other"], /expected one FILE, got 2/],
+    [["-a", "--", "existing.txt", "-h"], /expected one FILE, got 2/],
+    [[""], /FILE.*empty/],
+    [["existing.txt", "-m"], /-m needs a value/],
+    [["existing.txt", "-d"], /-d needs a value/],
+    [["existing.txt", "--durability"], /--durability needs a value/],
+    [["-m", "8", "existing.txt"], /-m expects octal.*"8"/],
+    [["-m", "", "existing.txt"], /-m expects octal.*""/],
+    [["--mode=", "existing.txt"], /mode.*""/],
+    [["-m", "12345", "existing.txt"], /-m expects octal.*"12345"/],
+    [
+      ["-d", "fast", "existing.txt"],
+      /-d expects full, file or none, got "fast"/,
+    ],
+    [["--durability=FULL", "existing.txt"], /--durability expects.*"FULL"/],
+    [["--help=yes"], /--help takes no value/],
+    [["--create-parents=1", "x"], /--create-parents takes no value/],
+  ]);
 });
 
 cliTest("a missing parent directory exits 1 (step resolve)", async (dir) => {
