@@ -7,6 +7,7 @@
 
 import type { Backend, Primitives } from "./_backend.ts";
 import type { Op, Steps } from "./_protocol.ts";
+import { type Remover, trackTemp, untrackTemp } from "./_exit_cleanup.ts";
 import { AtomicWriteError } from "./errors.ts";
 
 /** Per-run context: what the driver checks between operations. */
@@ -50,6 +51,53 @@ function invoke(primitives: object, name: string, args: unknown[]): unknown {
   );
 }
 
+type Call = Extract<Op, { kind: "call" }>;
+
+/**
+ * Makes one primitive call and keeps the exit cleanup's list of temp files
+ * on disk current. A temp file is tracked from before its create (the file
+ * exists before an asynchronous create settles) until a successful rename
+ * or a remove; `remover` is absent where there is no synchronous unlink to
+ * make at exit (OPFS, which has no exit either).
+ */
+function callTracked(
+  primitives: object,
+  op: Call,
+  remover: Remover | undefined,
+): unknown {
+  const { name, args } = op;
+  if (
+    !remover ||
+    (name !== "createTemp" && name !== "rename" && name !== "remove")
+  ) {
+    return invoke(primitives, name, args);
+  }
+  const path = args[0] as string;
+  if (name === "createTemp") trackTemp(path, remover);
+  // A failed create made no file; a failed remove is not retried at exit.
+  const settle = (ok: boolean) => {
+    if (ok ? name !== "createTemp" : name !== "rename") untrackTemp(path);
+  };
+  let value: unknown;
+  try {
+    value = invoke(primitives, name, args);
+  } catch (error) {
+    settle(false);
+    throw error;
+  }
+  if (!(value instanceof Promise)) {
+    settle(true);
+    return value;
+  }
+  return value.then((result) => {
+    settle(true);
+    return result;
+  }, (error) => {
+    settle(false);
+    throw error;
+  });
+}
+
 /** Feeds one outcome into the generator; returns its next request. */
 function resume(
   steps: Steps<unknown>,
@@ -86,7 +134,7 @@ function performSync(
 ): unknown {
   switch (op.kind) {
     case "call":
-      return invoke(primitives, op.name, op.args);
+      return callTracked(primitives, op, primitives);
     case "next": {
       const result = (op.iterator as Iterator<unknown>).next();
       if (result instanceof Promise) {
@@ -158,15 +206,15 @@ function performAsync(
 ): unknown {
   switch (op.kind) {
     case "call":
-      if (op.quick && backend.sync) {
-        return invoke(backend.sync, op.name, op.args);
-      }
-      return invoke(backend.async, op.name, op.args);
+      return callTracked(
+        op.quick && backend.sync ? backend.sync : backend.async,
+        op,
+        backend.sync,
+      );
     case "next":
       return raceAbort(op.iterator.next(), context.signal);
     case "blob":
-      // No fast path: undefined has the protocol stream the Blob.
-      return backend.writeBlob?.(op.handle, op.blob);
+      return backend.writeBlob!(op.handle, op.blob);
     case "commit-point":
       if (context.shouldCommit && !context.shouldCommit()) {
         throw new Superseded();
