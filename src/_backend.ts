@@ -9,6 +9,11 @@ export interface EntryInfo {
   isFile: boolean;
   isDirectory: boolean;
   isSymlink: boolean;
+  /**
+   * For anything else (FIFO, socket, device): what it is, for messages.
+   * Undefined for files, directories and links.
+   */
+  special?: string;
   /** Permission bits (`& 0o7777`), or `undefined` where the platform has none. */
   mode: number | undefined;
   uid: number | undefined;
@@ -26,7 +31,10 @@ export interface HandleInfo {
 
 /** Options of `createTemp`. */
 export interface CreateTempOptions {
-  /** Permission bits to create the file with (the umask still applies). */
+  /**
+   * Permission bits to create the file with. The umask filters them, also
+   * when the file starts as a copy (which must not keep the source's bits).
+   */
   mode: number;
   /** When set, the temp file starts as a copy of this file (append). */
   copyFrom?: string;
@@ -66,10 +74,23 @@ export interface Primitives<H = unknown> {
   sync(handle: H): void;
   close(handle: H): void;
   rename(from: string, to: string): void;
+  /**
+   * Makes `to` a name of the file `from` without ever replacing an existing
+   * `to` (EEXIST instead), atomically against other creators: a hard link on
+   * file systems, a check and move under the Web Lock in OPFS (where `from`
+   * is then gone). Absent where impossible: `createNew` is then refused.
+   */
+  link?(from: string, to: string): void;
   syncDirectory(path: string): void;
   remove(path: string): void;
   /** Names of the entries of a directory. */
   readDirectory(path: string): string[];
+  /**
+   * Whether the writer that created the temp file `path` still runs: true
+   * (keep the file), false (it is gone: the file is garbage), undefined (no
+   * way to tell; `cleanupTemps` then goes by age). Absent: never tells.
+   */
+  writerAlive?(path: string): boolean | undefined;
   /**
    * Whether the writer that created the temp file `path` still runs: true
    * (keep the file), false (it is gone: the file is garbage), undefined (no

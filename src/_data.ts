@@ -4,7 +4,12 @@ import { describe } from "./_path.ts";
 
 /** The data of one write, classified once before anything is touched. */
 export type DataSource =
-  | { kind: "bytes"; bytes: Uint8Array }
+  | {
+    kind: "bytes";
+    bytes: Uint8Array;
+    /** The length at the call: the write checks the buffer still has it. */
+    byteLength: number;
+  }
   | { kind: "blob"; blob: Blob }
   | { kind: "iterator"; iterator: Iterator<unknown> }
   | {
@@ -19,10 +24,11 @@ const encoder = new TextEncoder();
 /** Classifies `data`; throws a TypeError for anything unsupported. */
 export function toDataSource(data: unknown, name = "data"): DataSource {
   if (typeof data === "string") {
-    return { kind: "bytes", bytes: encoder.encode(data) };
+    const bytes = encoder.encode(data);
+    return { kind: "bytes", bytes, byteLength: bytes.byteLength };
   }
-  const bytes = viewAsBytes(data);
-  if (bytes) return { kind: "bytes", bytes };
+  const bytes = viewAsBytes(data, name);
+  if (bytes) return { kind: "bytes", bytes, byteLength: bytes.byteLength };
   if (typeof Blob !== "undefined" && data instanceof Blob) {
     return { kind: "blob", blob: data };
   }
@@ -65,8 +71,40 @@ function isObject(value: unknown): value is object {
   return typeof value === "object" && value !== null;
 }
 
-/** The bytes of an ArrayBuffer or view, honouring offset and length. */
-function viewAsBytes(data: unknown): Uint8Array | undefined {
+/**
+ * Whether a buffer was detached (transferred): its views then read as
+ * empty. `detached` is ES2024; Node 20 lacks it, but cannot make a view of a
+ * detached buffer either.
+ */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  const flag = (buffer as { detached?: unknown }).detached;
+  if (typeof flag === "boolean") return flag;
+  if (buffer.byteLength !== 0 || !(buffer instanceof ArrayBuffer)) {
+    return false;
+  }
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The bytes of an ArrayBuffer or view, honouring offset and length; a
+ * TypeError for a detached buffer, which would otherwise write nothing.
+ */
+function viewAsBytes(data: unknown, name = "chunk"): Uint8Array | undefined {
+  const buffer = ArrayBuffer.isView(data)
+    ? data.buffer
+    : data instanceof ArrayBuffer
+    ? data
+    : undefined;
+  if (buffer && isDetached(buffer)) {
+    throw new TypeError(
+      `Expected "${name}" to have readable bytes, got a view of a detached ArrayBuffer (transferred elsewhere)`,
+    );
+  }
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -89,6 +127,23 @@ function viewAsBytes(data: unknown): Uint8Array | undefined {
 export class ChunkEncoder {
   #pendingHighSurrogate = "";
 
+  /** Throws the TypeError `encode` would throw for this chunk, if any. */
+  check(chunk: unknown): void {
+    if (typeof chunk !== "string") this.#bytesOf(chunk);
+  }
+
+  #bytesOf(chunk: unknown): Uint8Array {
+    const bytes = viewAsBytes(chunk);
+    if (!bytes) {
+      throw new TypeError(
+        `Expected every chunk to be a Uint8Array or string, got ${
+          describe(chunk)
+        }`,
+      );
+    }
+    return bytes;
+  }
+
   /** The bytes of one chunk; throws a TypeError for an unsupported chunk. */
   encode(chunk: unknown): Uint8Array {
     if (typeof chunk === "string") {
@@ -101,14 +156,7 @@ export class ChunkEncoder {
       }
       return encoder.encode(text);
     }
-    const bytes = viewAsBytes(chunk);
-    if (!bytes) {
-      throw new TypeError(
-        `Expected every chunk to be a Uint8Array or string, got ${
-          describe(chunk)
-        }`,
-      );
-    }
+    const bytes = this.#bytesOf(chunk);
     if (this.#pendingHighSurrogate === "") return bytes;
     const pending = encoder.encode(this.#pendingHighSurrogate);
     this.#pendingHighSurrogate = "";

@@ -103,6 +103,13 @@ function isSeparator(char: string | undefined, backslash: boolean): boolean {
   return char === "/" || (backslash && char === "\\");
 }
 
+/** The path without trailing separators (but "/" stays "/"). */
+export function trimSeparators(path: string, backslash = false): string {
+  let end = path.length;
+  while (end > 1 && isSeparator(path[end - 1], backslash)) end--;
+  return path.slice(0, end);
+}
+
 /** True for `/x`, and on Windows for `C:\x`, `C:/x` and `\\server\x`. */
 export function isAbsolute(path: string, backslash = false): boolean {
   if (path.startsWith("/")) return true;

@@ -17,6 +17,7 @@ import {
   splitPath,
   TEMP_NAME_PATTERN,
   tempName,
+  trimSeparators,
 } from "./_path.ts";
 
 /** One operation requested by the protocol from its driver. */
@@ -63,6 +64,7 @@ const QUICK_CALLS = new Set<keyof Primitives>([
   "chmod",
   "chown",
   "rename",
+  "link",
 ]);
 
 function isQuick(name: keyof Primitives, args: unknown[]): boolean {
@@ -134,6 +136,10 @@ export interface ProtocolOptions {
   append: boolean;
   createParents: boolean;
   symlinks: SymlinkPolicy;
+  /** False: the target must exist (Deno's `create: false`). */
+  create: boolean;
+  /** The target must not exist, and is never replaced (Deno's `createNew`). */
+  createNew: boolean;
 }
 
 const MAX_SYMLINK_HOPS = 40;
@@ -164,6 +170,22 @@ export function* resolveTarget(
   capabilities: Capabilities,
 ): Steps<ResolvedTarget> {
   const backslash = capabilities.backslashSeparator;
+  const trimmed = trimSeparators(path, backslash);
+  if (trimmed !== path && splitPath(trimmed, backslash).name !== "") {
+    // Like open(2): "x/" names a directory. An existing non-directory is
+    // ENOTDIR; anything else EISDIR (as O_CREAT gives on Linux).
+    const info = yield* call("resolve", "stat", trimmed);
+    if (info && !info.isDirectory) {
+      fail(path, "resolve", "ENOTDIR", "a trailing slash names a directory");
+    }
+    fail(path, "resolve", "EISDIR", "the path names a directory");
+  }
+  if (options.createNew) {
+    // Like O_EXCL: any entry, even a dangling link, counts as existing.
+    if (yield* call("resolve", "lstat", path)) {
+      fail(path, "resolve", "EEXIST", "the file exists and createNew is set");
+    }
+  }
   let linkPath = path;
   if (options.symlinks === "follow" && capabilities.symlinks) {
     const real = yield* attempt("resolve", "realPath", path);
@@ -257,6 +279,8 @@ export interface PendingTemp {
   size: number;
   /** The temp file started as a copy of the old content (append). */
   copied: boolean;
+  /** Commit with `link` (never replacing), for `createNew`. */
+  noReplace: boolean;
 }
 
 const CREATE_ATTEMPTS = 4;
@@ -278,9 +302,29 @@ export function* createTemp(
   if (existing?.isDirectory) {
     fail(path, "resolve", "EISDIR", `"${target}" is a directory`);
   }
+  if (existing?.special) {
+    // Replacing a FIFO, socket or device node with a regular file would
+    // silently break whatever reads it.
+    fail(
+      path,
+      "resolve",
+      "EFTYPE",
+      `"${target}" is a ${existing.special}, not a regular file`,
+    );
+  }
+  if (!existing && !options.create) {
+    fail(path, "resolve", "ENOENT", "the file does not exist (create: false)");
+  }
+  if (existing && options.createNew) {
+    fail(path, "resolve", "EEXIST", "the file exists (createNew: true)");
+  }
   const regular = existing?.isFile === true;
-  const mode = options.mode ??
-    (regular && capabilities.mode ? existing.mode : undefined);
+  // An explicit mode is created through open(2), whose umask filters it as
+  // for fs.writeFile; without one, an existing file's bits are kept exactly.
+  const kept = options.mode === undefined && regular && capabilities.mode
+    ? existing.mode
+    : undefined;
+  const mode = options.mode ?? kept;
   const copyFrom = options.append && regular ? target : undefined;
 
   let handle: unknown;
@@ -308,9 +352,10 @@ export function* createTemp(
     state: "open",
     size: 0,
     copied: copyFrom !== undefined,
+    noReplace: options.createNew,
   };
   try {
-    yield* applyOwnerAndMode(pending, mode, options, existing, capabilities);
+    yield* applyOwnerAndMode(pending, kept, options, existing, capabilities);
   } catch (error) {
     yield* discardTemp(pending);
     throw error;
@@ -319,33 +364,49 @@ export function* createTemp(
 }
 
 /**
- * Gives the temp file the explicit or inherited owner and permission bits.
- * One fstat tells whether anything differs from what the create gave it (the
- * usual case: nothing), so a plain replace costs no chown and no chmod.
+ * Gives the temp file its owner and permission bits: an explicit mode as the
+ * create left it (filtered by the umask, like open(2)), or an existing
+ * target's bits exactly. One fstat tells whether anything differs from what
+ * the create gave it (the usual case: nothing), so a plain replace costs no
+ * chown and no chmod.
  */
 function* applyOwnerAndMode(
   pending: PendingTemp,
-  mode: number | undefined,
+  keptMode: number | undefined,
   options: ProtocolOptions,
   existing: EntryInfo | undefined,
   capabilities: Capabilities,
 ): Steps<void> {
   const { handle } = pending;
-  const wantsMode = mode !== undefined && capabilities.mode;
-  let ownerChanged = false;
-  if (options.chown && capabilities.chown) {
-    // An explicit request that cannot be honoured is an error.
-    yield* call("chown", "chown", handle, options.chown.uid, options.chown.gid);
-    ownerChanged = true;
-  }
+  const explicitMode = options.mode !== undefined && capabilities.mode;
+  const explicitOwner = options.chown && capabilities.chown
+    ? options.chown
+    : undefined;
   const keepsOwner = options.chown === undefined && capabilities.chown &&
     existing?.uid !== undefined && existing.gid !== undefined;
-  const current = keepsOwner || (wantsMode && !ownerChanged)
-    ? yield* call(keepsOwner ? "chown" : "chmod", "statHandle", handle)
-    : undefined;
   if (
-    keepsOwner && current &&
-    (current.uid !== existing!.uid || current.gid !== existing!.gid)
+    !explicitMode && keptMode === undefined && !keepsOwner && !explicitOwner
+  ) {
+    return;
+  }
+  const created = yield* call(
+    keepsOwner || explicitOwner ? "chown" : "chmod",
+    "statHandle",
+    handle,
+  );
+  // The umask holds permission bits only: special bits pass as given (open(2)
+  // drops the sticky bit of a regular file, so they are applied by chmod).
+  const wanted = explicitMode && created.mode !== undefined
+    ? (created.mode & 0o777) | (options.mode! & 0o7000)
+    : keptMode;
+  let ownerChanged = false;
+  if (explicitOwner) {
+    // An explicit request that cannot be honoured is an error.
+    yield* call("chown", "chown", handle, explicitOwner.uid, explicitOwner.gid);
+    ownerChanged = true;
+  } else if (
+    keepsOwner &&
+    (created.uid !== existing!.uid || created.gid !== existing!.gid)
   ) {
     const result = yield* attempt(
       "chown",
@@ -362,11 +423,9 @@ function* applyOwnerAndMode(
     }
     ownerChanged = !result.error;
   }
-  // Explicit or inherited bits are applied exactly (the umask filtered them
-  // at create time); a chown may have cleared setuid/setgid, so after one
-  // they are always applied.
-  if (wantsMode && (ownerChanged || current?.mode !== mode)) {
-    yield* call("chmod", "chmod", handle, mode!);
+  // A chown clears setuid/setgid, so after one the bits are applied again.
+  if (wanted !== undefined && (ownerChanged || created.mode !== wanted)) {
+    yield* call("chmod", "chmod", handle, wanted);
   }
 }
 
@@ -398,6 +457,16 @@ export function* writeSource(
 ): Steps<void> {
   switch (source.kind) {
     case "bytes":
+      // Bytes are read now, not copied at the call: a buffer transferred
+      // (detached) or shrunk since would silently write less.
+      if (source.bytes.byteLength !== source.byteLength) {
+        fail(
+          pending.resolved.path,
+          "data",
+          "EINVAL",
+          `the data's buffer was detached or resized after the call (${source.byteLength} bytes expected, ${source.bytes.byteLength} left)`,
+        );
+      }
       return yield* writeBytes(pending, source.bytes);
     case "blob": {
       // A backend writes a Blob whole only into a fresh, empty temp file:
@@ -469,11 +538,21 @@ export function* commitTemp(
     pending.state = "closed";
     yield* closeTemp(pending, durability !== "none");
     yield { kind: "commit-point" };
-    yield* renameWithRetry(pending, capabilities);
+    if (pending.noReplace) {
+      yield* call("rename", "link", pending.tempPath, pending.resolved.target);
+    } else {
+      yield* renameWithRetry(pending, capabilities);
+    }
     pending.state = "renamed";
   } catch (error) {
     yield* discardTemp(pending);
     throw error;
+  }
+  if (pending.noReplace) {
+    // The target now holds the data under its own name; the temp name is a
+    // second link to it (gone already in OPFS). A failure to remove it
+    // leaves only a name that cleanupTemps removes: the write itself is done.
+    yield* attempt("cleanup", "remove", pending.tempPath);
   }
   if (durability === "full" && capabilities.syncDirectory) {
     yield* call("sync-directory", "syncDirectory", pending.resolved.directory);

@@ -174,9 +174,13 @@ export interface OpenOptions {
   durability?: Durability;
 
   /**
-   * Permission bits of the written file, applied exactly (not filtered by the
-   * umask), like `Deno.writeFile`. The temp file is created with these bits,
-   * so a more permissive copy never exists.
+   * Permission bits of the written file, filtered by the process umask like
+   * `open(2)` and `fs.writeFile` (so `0o666` gives `0o644` under the usual
+   * umask `0o022`), also when the target exists. Setuid, setgid and sticky
+   * bits pass (the umask holds none); the kernel may drop setgid for a group
+   * the process is not in. Without `mode`, an existing target's bits are kept
+   * exactly, special bits included. The temp file is created with the final
+   * bits, so a more permissive copy never exists.
    *
    * @default {the existing target's permission bits, or 0o666 filtered by the umask for a new file}
    *
@@ -228,6 +232,42 @@ export interface OpenOptions {
   append?: boolean;
 
   /**
+   * As in `Deno.writeFile`: `false` requires the target to exist; a missing
+   * one is an `AtomicWriteError` with step `"resolve"` and code `"ENOENT"`.
+   *
+   * @default {true}
+   *
+   * @example Only update a file that is already there
+   * ```ts
+   * import { writeFile } from "@atomic-write/atomic-write";
+   * const path = await Deno.makeTempFile();
+   * await writeFile(path, "updated", { create: false });
+   * ```
+   */
+  create?: boolean;
+
+  /**
+   * As in `Deno.writeFile`: the target must not exist, not even as a
+   * dangling symbolic link; an existing one is an `AtomicWriteError` with
+   * step `"resolve"` and code `"EEXIST"`. The temp file is committed with a
+   * hard link, which never replaces a file: if another process creates the
+   * target meanwhile, the write fails with step `"rename"` and code
+   * `"EEXIST"` and that file stays. In OPFS the check and the move happen
+   * under the path's Web Lock. Cannot be combined with `create: false` or
+   * `coalesce`.
+   *
+   * @default {false}
+   *
+   * @example Create a file only once
+   * ```ts
+   * import { writeFile } from "@atomic-write/atomic-write";
+   * const path = `${await Deno.makeTempDir()}/first.lock`;
+   * await writeFile(path, "mine", { createNew: true });
+   * ```
+   */
+  createNew?: boolean;
+
+  /**
    * Create missing parent directories (and, with `durability: "full"`, fsync
    * the directories that hold them). Without it, a missing parent directory is
    * an `AtomicWriteError` with step `"resolve"` and code `"ENOENT"`.
@@ -274,6 +314,21 @@ export interface OpenOptions {
    * ```
    */
   signal?: AbortSignal;
+
+  /**
+   * Text is always written as UTF-8. `"utf8"` and `"utf-8"` are accepted, as
+   * `fs.writeFile` users pass them; any other encoding is a TypeError rather
+   * than silently written as UTF-8.
+   *
+   * @default {"utf-8"}
+   *
+   * @example
+   * ```ts
+   * import { writeTextFile } from "@atomic-write/atomic-write";
+   * await writeTextFile(await Deno.makeTempFile(), "é", { encoding: "utf8" });
+   * ```
+   */
+  encoding?: "utf8" | "utf-8";
 
   /**
    * Browser (OPFS) only: the directory that `/`-separated paths resolve
@@ -329,7 +384,7 @@ export interface WriteOptions extends OpenOptions {
    * Every caller's promise settles once content at least as new as its own is
    * committed; a failed write rejects exactly the callers whose data it
    * carried. Cannot be combined with `append` (appended data must not be
-   * dropped).
+   * dropped), nor with `createNew`.
    *
    * @default {false}
    *
@@ -400,6 +455,21 @@ export interface CleanupOptions {
    * ```
    */
   root?: OpfsDirectoryHandle;
+
+  /**
+   * Stops the sweep: it rejects with the signal's reason; temp files already
+   * removed stay removed.
+   *
+   * @default {undefined}
+   *
+   * @example
+   * ```ts
+   * import { cleanupTemps } from "@atomic-write/atomic-write";
+   * const dir = await Deno.makeTempDir();
+   * await cleanupTemps(dir, { signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  signal?: AbortSignal;
 }
 
 /**

@@ -332,4 +332,151 @@ export const portableCases: PortableCase[] = [
       check((await disk.list()).join() === "keep.tmp", "foreign file kept");
     },
   },
+  {
+    name:
+      "unknown options are TypeErrors naming the option meant, before anything is touched",
+    async run({ api, disk }) {
+      await disk.put("t.txt", "old");
+      const typos: [Record<string, unknown>, string][] = [
+        [{ durabilty: "none" }, "durability"],
+        [{ fsync: false }, "durability"],
+        [{ createParent: true }, "createParents"],
+        [{ apend: true }, "append"],
+        [{ Append: true }, "append"],
+        [{ flag: "wx" }, "createNew"],
+      ];
+      for (const [options, meant] of typos) {
+        const [unknown] = Object.keys(options);
+        await rejects(
+          api.writeTextFile(disk.path("t.txt"), "new", {
+            ...disk.options,
+            ...options,
+          }),
+          (e) =>
+            e instanceof TypeError && e.message.includes(`"${unknown}"`) &&
+            /did you mean .*"/.test(e.message) &&
+            e.message.includes(`"${meant}"`),
+          unknown,
+        );
+      }
+      await rejects(
+        api.writeTextFile(disk.path("t.txt"), "new", {
+          ...disk.options,
+          encoding: "latin1",
+        } as never),
+        (e) => e instanceof TypeError && e.message.includes("encoding"),
+        "latin1",
+      );
+      await rejects(
+        api.openAtomic(disk.path("t.txt"), {
+          ...disk.options,
+          coalesce: true,
+        } as never),
+        (e) => e instanceof TypeError && e.message.includes("openAtomic"),
+        "coalesce is not an openAtomic option",
+      );
+      await rejects(
+        api.cleanupTemps(disk.directory, {
+          ...disk.options,
+          olderThen: 0,
+        } as never),
+        (e) => e instanceof TypeError && e.message.includes('"olderThan"'),
+        "cleanupTemps typo",
+      );
+      check(await disk.readText("t.txt") === "old", "nothing written");
+      check((await disk.list()).join() === "t.txt", "no temp file");
+      await api.writeTextFile(disk.path("t.txt"), "utf8", {
+        ...disk.options,
+        encoding: "utf8",
+      });
+      check(await disk.readText("t.txt") === "utf8", "encoding utf8 works");
+    },
+  },
+  {
+    name:
+      "options are read once each, own or inherited; inherited unknown keys are refused",
+    async run({ api, disk }) {
+      await disk.put("log.txt", "a");
+      const inherited = Object.create({ ...disk.options, append: true });
+      await api.writeTextFile(disk.path("log.txt"), "b", inherited);
+      check(await disk.readText("log.txt") === "ab", "inherited append");
+      let reads = 0;
+      const counting = {
+        ...disk.options,
+        get append() {
+          reads++;
+          return true;
+        },
+      };
+      await api.writeTextFile(disk.path("log.txt"), "c", counting);
+      check(await disk.readText("log.txt") === "abc", "getter append");
+      check(reads === 1, `getter read ${reads} times`);
+      await rejects(
+        api.writeTextFile(
+          disk.path("log.txt"),
+          "d",
+          Object.create({ ...disk.options, apend: true }),
+        ),
+        (e) => e instanceof TypeError && e.message.includes('"apend"'),
+        "inherited typo",
+      );
+      check(await disk.readText("log.txt") === "abc", "nothing written");
+    },
+  },
+  {
+    name: "create: false and createNew follow Deno.writeFile",
+    async run({ api, disk }) {
+      await rejects(
+        api.writeTextFile(disk.path("missing.txt"), "x", {
+          ...disk.options,
+          create: false,
+        }),
+        isStep("resolve", "ENOENT"),
+        "create: false on a missing file",
+      );
+      await disk.put("there.txt", "old");
+      await rejects(
+        api.writeTextFile(disk.path("there.txt"), "x", {
+          ...disk.options,
+          createNew: true,
+        }),
+        isStep("resolve", "EEXIST"),
+        "createNew on an existing file",
+      );
+      check(await disk.readText("there.txt") === "old", "old kept");
+      await api.writeTextFile(disk.path("there.txt"), "new", {
+        ...disk.options,
+        create: false,
+      });
+      check(await disk.readText("there.txt") === "new", "create: false");
+      await api.writeTextFile(disk.path("fresh.txt"), "fresh", {
+        ...disk.options,
+        createNew: true,
+      });
+      check(await disk.readText("fresh.txt") === "fresh", "createNew");
+      // Two exclusive creators at once: exactly one wins.
+      const results = await Promise.allSettled(
+        ["one", "two"].map((who) =>
+          api.writeTextFile(disk.path("race.txt"), who, {
+            ...disk.options,
+            createNew: true,
+          })
+        ),
+      );
+      const won = results.filter((r) => r.status === "fulfilled").length;
+      check(won === 1, `${won} exclusive creators won`);
+      const lost = results.find((r) => r.status === "rejected");
+      check(
+        lost?.status === "rejected" &&
+            isStep("resolve", "EEXIST")(lost.reason) ||
+          lost?.status === "rejected" &&
+            isStep("rename", "EEXIST")(lost.reason),
+        `the loser got EEXIST: ${lost?.status === "rejected" && lost.reason}`,
+      );
+      const names = (await disk.list()).filter((n) =>
+        n.endsWith(".atomic-tmp")
+      );
+      check(names.length === 0, `temp files left: ${names}`);
+    },
+  },
 ];

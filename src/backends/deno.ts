@@ -19,6 +19,15 @@ function toInfo(info: Deno.FileInfo): EntryInfo {
     isFile: info.isFile,
     isDirectory: info.isDirectory,
     isSymlink: info.isSymlink,
+    special: info.isFifo
+      ? "FIFO"
+      : info.isSocket
+      ? "socket"
+      : info.isCharDevice
+      ? "character device"
+      : info.isBlockDevice
+      ? "block device"
+      : undefined,
     mode: info.mode === null ? undefined : info.mode & 0o7777,
     uid: info.uid ?? undefined,
     gid: info.gid ?? undefined,
@@ -60,7 +69,11 @@ const syncPrimitives: Primitives<DenoHandle> = {
     if (copyFrom) {
       try {
         // copy_file_range into the temp we own, then continue at its end.
+        // The copy takes the source's bits: restore what the umask let
+        // through at the create (reading the umask needs --allow-sys).
+        const created = file.statSync().mode!;
         Deno.copyFileSync(copyFrom, path);
+        Deno.chmodSync(path, created & 0o7777);
         file.seekSync(0, Deno.SeekMode.End);
       } catch (error) {
         file.close();
@@ -77,6 +90,7 @@ const syncPrimitives: Primitives<DenoHandle> = {
   sync: (handle) => handle.file.syncSync(),
   close: (handle) => handle.file.close(),
   rename: (from, to) => Deno.renameSync(from, to),
+  link: (from, to) => Deno.linkSync(from, to),
   syncDirectory: (path) => {
     using directory = Deno.openSync(path, { read: true });
     directory.syncSync();
@@ -99,7 +113,9 @@ const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
     const file = await Deno.open(path, { write: true, createNew: true, mode });
     if (copyFrom) {
       try {
+        const created = (await file.stat()).mode!;
         await Deno.copyFile(copyFrom, path);
+        await Deno.chmod(path, created & 0o7777);
         await file.seek(0, Deno.SeekMode.End);
       } catch (error) {
         file.close();
@@ -116,6 +132,7 @@ const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
   sync: (handle) => handle.file.sync(),
   close: (handle) => Promise.resolve(handle.file.close()),
   rename: (from, to) => Deno.rename(from, to),
+  link: (from, to) => Deno.link(from, to),
   syncDirectory: async (path) => {
     // Opening and closing a directory is metadata (see `isQuick` in the
     // protocol): only the fsync goes to the thread pool.

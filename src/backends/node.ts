@@ -24,8 +24,13 @@ export interface NodeHandle {
 
 type Process = {
   platform: string;
+  umask(): number;
   getBuiltinModule(name: "node:fs"): typeof NodeFs;
 };
+
+function currentProcess(): Process {
+  return (globalThis as unknown as { process: Process }).process;
+}
 
 function loadFs(): typeof NodeFs {
   const process = (globalThis as { process?: Process }).process;
@@ -42,6 +47,15 @@ function toInfo(stats: NodeFs.Stats): EntryInfo {
     isFile: stats.isFile(),
     isDirectory: stats.isDirectory(),
     isSymlink: stats.isSymbolicLink(),
+    special: stats.isFIFO()
+      ? "FIFO"
+      : stats.isSocket()
+      ? "socket"
+      : stats.isCharacterDevice()
+      ? "character device"
+      : stats.isBlockDevice()
+      ? "block device"
+      : undefined,
     mode: stats.mode & 0o7777,
     uid: stats.uid,
     gid: stats.gid,
@@ -82,7 +96,10 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
       // the kernel; then it is opened for appending.
       fs.copyFileSync(copyFrom, path, COPYFILE_EXCL | COPYFILE_FICLONE);
       try {
-        return { fd: fs.openSync(path, "a"), path };
+        // The copy took the source's bits: give it the created file's.
+        const fd = fs.openSync(path, "a");
+        fs.fchmodSync(fd, mode & ~currentProcess().umask());
+        return { fd, path };
       } catch (error) {
         fs.rmSync(path, { force: true });
         throw error;
@@ -95,6 +112,7 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
     sync: (handle) => fs.fsyncSync(handle.fd),
     close: (handle) => fs.closeSync(handle.fd),
     rename: (from, to) => fs.renameSync(from, to),
+    link: (from, to) => fs.linkSync(from, to),
     syncDirectory: (path) => {
       const fd = fs.openSync(path, "r");
       try {
@@ -150,7 +168,9 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
         fs.copyFile(copyFrom, path, COPYFILE_EXCL | COPYFILE_FICLONE, done)
       );
       try {
-        return { fd: await call<number>((d) => fs.open(path, "a", d)), path };
+        const fd = await call<number>((d) => fs.open(path, "a", d));
+        fs.fchmodSync(fd, mode & ~currentProcess().umask());
+        return { fd, path };
       } catch (error) {
         fs.rmSync(path, { force: true });
         throw error;
@@ -167,6 +187,7 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
     sync: (handle) => call<void>((done) => fs.fsync(handle.fd, done)),
     close: (handle) => call<void>((done) => fs.close(handle.fd, done)),
     rename: (from, to) => call<void>((done) => fs.rename(from, to, done)),
+    link: (from, to) => call<void>((done) => fs.link(from, to, done)),
     syncDirectory: async (path) => {
       // Opening and closing a directory is metadata (see `isQuick` in the
       // protocol): only the fsync goes to the thread pool.

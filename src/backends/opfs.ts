@@ -313,6 +313,30 @@ export function createOpfsBackend(
     });
   }
 
+  /** Moves the temp file onto the target; with `noReplace` never over one. */
+  async function moveOnto(from: string, to: string, noReplace: boolean) {
+    // The protocol keeps the temp file beside the target: one directory.
+    const source = split(from);
+    const target = split(to);
+    const dir = await directory(target.parent);
+    // Firefox's move() deletes a directory in the way and WebKit moves the
+    // file into it: refuse before move() is called.
+    if (await isDirectory(dir, target.name)) {
+      throw withCode(new Error(`"${to}" is a directory`), "EISDIR");
+    }
+    if (noReplace && await entry(to)) {
+      throw withCode(new Error(`"${to}" exists`), "EEXIST");
+    }
+    try {
+      const file = await dir.getFileHandle(source.name) as MovableFileHandle;
+      await file.move(dir, target.name);
+    } catch (error) {
+      throw withCode(error);
+    }
+    releases.get(from)?.();
+    releases.delete(from);
+  }
+
   const primitives: AsyncPrimitives<OpfsHandle> = {
     realPath: async (path) => {
       const handle = await entry(path);
@@ -423,25 +447,11 @@ export function createOpfsBackend(
         );
       }
     },
-    rename: async (from, to) => {
-      // The protocol keeps the temp file beside the target: one directory.
-      const source = split(from);
-      const target = split(to);
-      const dir = await directory(target.parent);
-      // Firefox's move() deletes a directory in the way and WebKit moves the
-      // file into it: refuse before move() is called.
-      if (await isDirectory(dir, target.name)) {
-        throw withCode(new Error(`"${to}" is a directory`), "EISDIR");
-      }
-      try {
-        const file = await dir.getFileHandle(source.name) as MovableFileHandle;
-        await file.move(dir, target.name);
-      } catch (error) {
-        throw withCode(error);
-      }
-      releases.get(from)?.();
-      releases.delete(from);
-    },
+    rename: (from, to) => moveOnto(from, to, false),
+    // No links in OPFS: under the Web Lock held since the temp file was
+    // created, a check then a move cannot race another writer of this
+    // library (a writer with `locks: false` can still race it).
+    link: (from, to) => moveOnto(from, to, true),
     syncDirectory: () => Promise.resolve(),
     remove: async (path) => {
       const { parent, name } = split(path);

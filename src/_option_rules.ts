@@ -1,0 +1,482 @@
+/**
+ * Every option, once, as data: which calls take it, which backends
+ * understand it, how its value is checked, whether coalesced calls must
+ * agree on it, and its documentation. Checking, unknown-option errors, the
+ * coalescing rule and the README's options table all come from this table.
+ */
+
+import type { Backend } from "./_backend.ts";
+import { describe } from "./_path.ts";
+import type { ProtocolOptions } from "./_protocol.ts";
+import type { Ownership } from "./options.ts";
+
+/** The kinds of call that take options. */
+export type CallKind = "write" | "writeSync" | "open" | "cleanup";
+
+/** Options after checking, as the API and the protocol read them. */
+export interface NormalizedOptions extends ProtocolOptions {
+  signal: AbortSignal | undefined;
+  coalesce: boolean;
+  /** `cleanupTemps` only. */
+  olderThan: number;
+  /** The backend for this call (OPFS: bound to its `root` and `locks`). */
+  backend: Backend;
+}
+
+/** What a rule's check sees besides the value. */
+interface CheckContext {
+  /** The backend before `root`/`locks` are applied. */
+  backend: Backend;
+}
+
+interface OptionRule {
+  name: keyof NormalizedOptions | "root" | "locks" | "encoding";
+  calls: readonly CallKind[];
+  /** Names users bring from other libraries, for "did you mean". */
+  aliases?: readonly string[];
+  /** Coalescing calls share one write only if they agree on this option. */
+  coalesceKey?: boolean;
+  /** Documentation: the default and what the option does (Markdown). */
+  defaultText: string;
+  summary: string;
+  /** Returns the normalized value; throws a TypeError or RangeError. */
+  check(value: unknown, context: CheckContext): unknown;
+}
+
+const WRITES: readonly CallKind[] = ["write", "writeSync", "open"];
+const ASYNC_WRITES: readonly CallKind[] = ["write", "open"];
+
+function boolean(name: string) {
+  return (value: unknown) => {
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(
+        `Expected option "${name}" to be a boolean, got ${describe(value)}`,
+      );
+    }
+    return value;
+  };
+}
+
+function oneOf(name: string, allowed: readonly string[]) {
+  return (value: unknown) => {
+    if (value === undefined) return allowed[0];
+    if (typeof value !== "string" || !allowed.includes(value)) {
+      throw new TypeError(
+        `Expected option "${name}" to be ${
+          allowed.map((v) => `"${v}"`).join(" or ")
+        }, got ${describe(value)}`,
+      );
+    }
+    return value;
+  };
+}
+
+function unsupported(name: string, backend: Backend): TypeError {
+  return new TypeError(
+    `Option "${name}" is not supported by the ${backend.name} backend`,
+  );
+}
+
+function isId(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 &&
+    (value as number) < 2 ** 32 - 1;
+}
+
+const RULES: readonly OptionRule[] = [
+  {
+    name: "durability",
+    calls: WRITES,
+    aliases: ["fsync", "flush", "sync", "durable"],
+    coalesceKey: true,
+    defaultText: '`"full"`',
+    summary: '`"full"`, `"file"` or `"none"`: see the table above.',
+    check(value, { backend }) {
+      const level = oneOf("durability", ["full", "file", "none"])(value);
+      if (
+        value !== undefined && level !== "none" && !backend.capabilities.fsync
+      ) {
+        throw new TypeError(
+          `Option "durability" ${
+            describe(value)
+          } is impossible with the ${backend.name} backend, which has no fsync: use "none" or leave it out`,
+        );
+      }
+      return level;
+    },
+  },
+  {
+    name: "mode",
+    calls: WRITES,
+    aliases: ["permissions", "perm", "chmod"],
+    coalesceKey: true,
+    defaultText:
+      "the existing target's bits, else `0o666` filtered by the umask",
+    summary:
+      "Permission bits, filtered by the process umask like `open(2)` and `fs.writeFile` (so `0o666` gives `0o644` under the usual umask `022`), also when the target exists. Setuid, setgid and sticky bits pass (the umask holds none).",
+    check(value, { backend }) {
+      if (value === undefined) return undefined;
+      if (typeof value !== "number") {
+        throw new TypeError(
+          `Expected option "mode" to be a number, got ${describe(value)}`,
+        );
+      }
+      if (!Number.isInteger(value) || value < 0 || value > 0o7777) {
+        throw new RangeError(
+          `Expected option "mode" to be an integer from 0 to 0o7777, got ${value}`,
+        );
+      }
+      if (!backend.capabilities.mode) throw unsupported("mode", backend);
+      return value;
+    },
+  },
+  {
+    name: "chown",
+    calls: WRITES,
+    aliases: ["owner", "uid", "gid"],
+    coalesceKey: true,
+    defaultText: "keep the existing owner and group where permitted",
+    summary:
+      "`{ uid, gid }` sets them (an error if impossible); `false` leaves the writing process's. Keeping them needs root; for other users the `EPERM`/`EINVAL` is ignored.",
+    check(value, { backend }) {
+      if (value === undefined || value === false) return value;
+      if (typeof value !== "object" || value === null) {
+        throw new TypeError(
+          `Expected option "chown" to be { uid, gid } or false, got ${
+            describe(value)
+          }`,
+        );
+      }
+      const { uid, gid } = value as { uid?: unknown; gid?: unknown };
+      if (!isId(uid) || !isId(gid)) {
+        throw new RangeError(
+          `Expected option "chown" to hold non-negative integer uid and gid, got uid ${
+            describe(uid)
+          } and gid ${describe(gid)}`,
+        );
+      }
+      if (!backend.capabilities.chown) throw unsupported("chown", backend);
+      // A copy: a caller changing the object later changes nothing.
+      return { uid, gid } satisfies Ownership;
+    },
+  },
+  {
+    name: "append",
+    calls: WRITES,
+    aliases: ["flag", "flags"],
+    coalesceKey: true,
+    defaultText: "`false`",
+    summary:
+      "New content = existing content + data. The old content is copied into the temp file first (a reflink where the file system has one), so an append is atomic too. A missing target counts as empty.",
+    check: boolean("append"),
+  },
+  {
+    name: "create",
+    calls: WRITES,
+    coalesceKey: true,
+    defaultText: "`true`",
+    summary:
+      'As in `Deno.writeFile`: `false` requires the target to exist (else `AtomicWriteError`, step `"resolve"`, code `"ENOENT"`).',
+    check: boolean("create"),
+  },
+  {
+    name: "createNew",
+    calls: WRITES,
+    aliases: ["exclusive", "excl", "wx", "flag", "flags"],
+    defaultText: "`false`",
+    summary:
+      'As in `Deno.writeFile`: the target must not exist, not even as a dangling link (else code `"EEXIST"`). The commit is a `link()` that cannot replace a file another process created meanwhile (then step `"rename"`, code `"EEXIST"`); in OPFS a check under the Web Lock. Not combinable with `create: false` or `coalesce`.',
+    check(value, { backend }) {
+      boolean("createNew")(value);
+      if (value === true && !backend.async.link) {
+        throw unsupported("createNew", backend);
+      }
+      return value;
+    },
+  },
+  {
+    name: "createParents",
+    calls: WRITES,
+    aliases: ["recursive", "mkdir", "mkdirp", "parents"],
+    coalesceKey: true,
+    defaultText: "`false`",
+    summary:
+      'Create missing parent directories (and with `"full"` fsync the directories that hold them). Without it a missing parent is an `AtomicWriteError`, step `"resolve"`, code `"ENOENT"`.',
+    check: boolean("createParents"),
+  },
+  {
+    name: "symlinks",
+    calls: WRITES,
+    aliases: ["followSymlinks", "symlink", "dereference"],
+    coalesceKey: true,
+    defaultText: '`"follow"`',
+    summary:
+      '`"follow"` writes through to the link\'s final target and keeps the link (a dangling link\'s target is created); `"replace"` replaces the link itself with a regular file.',
+    check: oneOf("symlinks", ["follow", "replace"]),
+  },
+  {
+    name: "encoding",
+    calls: WRITES,
+    defaultText: '`"utf-8"`',
+    summary:
+      'Strings are always written as UTF-8: `"utf8"` and `"utf-8"` are accepted (as `fs.writeFile` users pass them), any other encoding is a `TypeError`.',
+    check(value) {
+      if (
+        value !== undefined &&
+        !(typeof value === "string" && /^utf-?8$/i.test(value))
+      ) {
+        throw new TypeError(
+          `Expected option "encoding" to be "utf8" or "utf-8" (strings are written as UTF-8), got ${
+            describe(value)
+          }: encode other text to bytes first`,
+        );
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "signal",
+    calls: [...ASYNC_WRITES, "cleanup"],
+    aliases: ["abortSignal", "abort"],
+    coalesceKey: true,
+    defaultText: "none",
+    summary:
+      "An `AbortSignal`. An abort before the rename rejects with the signal's reason, keeps the old file and removes the temp file. After the rename it has no effect.",
+    check(value) {
+      if (value !== undefined && !(value instanceof AbortSignal)) {
+        throw new TypeError(
+          `Expected option "signal" to be an AbortSignal, got ${
+            describe(value)
+          }`,
+        );
+      }
+      return value;
+    },
+  },
+  {
+    name: "coalesce",
+    calls: ["write"],
+    aliases: ["debounce", "throttle", "merge"],
+    defaultText: "`false`",
+    summary:
+      "While a write to the file is in flight, later coalescing writes wait, and only the newest waiting data is written. Every caller settles once content at least as new as its own is committed. Calls differing in any other option are never merged. Not combinable with `append` or `createNew` (a `TypeError`): their data or their failure must not be dropped.",
+    check: boolean("coalesce"),
+  },
+  {
+    name: "olderThan",
+    calls: ["cleanup"],
+    aliases: ["age", "maxAge"],
+    defaultText: "`600000`",
+    summary:
+      "`cleanupTemps` only: remove temp files of unknown writers only when unmodified for this many milliseconds.",
+    check(value) {
+      if (value === undefined) return 600_000;
+      if (typeof value !== "number" || !(value >= 0)) {
+        throw new RangeError(
+          `Expected option "olderThan" to be a non-negative number of milliseconds, got ${
+            describe(value)
+          }`,
+        );
+      }
+      return value;
+    },
+  },
+  {
+    name: "root",
+    calls: [...WRITES, "cleanup"],
+    defaultText: "the OPFS root",
+    summary:
+      "OPFS only: the `FileSystemDirectoryHandle` that paths resolve against. Any other backend rejects it.",
+    check(value) {
+      if (
+        value !== undefined &&
+        (value as { kind?: unknown } | null)?.kind !== "directory"
+      ) {
+        throw new TypeError(
+          `Expected option "root" to be a FileSystemDirectoryHandle, got ${
+            describe(value)
+          }`,
+        );
+      }
+      return value;
+    },
+  },
+  {
+    name: "locks",
+    calls: WRITES,
+    defaultText: "`true`",
+    summary:
+      "OPFS only: serialise writers of one path across tabs and workers with Web Locks. Any other backend rejects it.",
+    check: boolean("locks"),
+  },
+];
+
+const BY_NAME = new Map(RULES.map((rule) => [rule.name as string, rule]));
+
+/** The rule names a call takes, for messages. */
+function namesFor(call: CallKind): string[] {
+  return RULES.filter((r) => r.calls.includes(call)).map((r) => r.name);
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** The options a caller most likely meant by `key`, if any is close. */
+function suggestions(key: string, call: CallKind): string[] {
+  const names = namesFor(call);
+  const lower = key.toLowerCase();
+  const aliased = RULES.filter((r) =>
+    names.includes(r.name) &&
+    r.aliases?.some((a) => a.toLowerCase() === lower)
+  ).map((r) => r.name);
+  if (aliased.length > 0) return aliased;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    const d = distance(lower, name.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(key.length / 4)) ? [best!] : [];
+}
+
+function rejectUnknown(key: string, call: CallKind, fn: string): never {
+  const rule = BY_NAME.get(key);
+  if (rule) {
+    throw new TypeError(`Option "${key}" is not supported by ${fn}`);
+  }
+  const meant = suggestions(key, call).map((name) => `"${name}"`);
+  throw new TypeError(
+    `Unknown option "${key}" for ${fn}${
+      meant.length ? `: did you mean ${meant.join(" or ")}?` : ""
+    } (options: ${namesFor(call).join(", ")})`,
+  );
+}
+
+/**
+ * Checks the options of one call before anything is touched. Every
+ * enumerable key, own or inherited, must be an option of this call. Each
+ * option is read exactly once with a plain property access (so inherited
+ * values count, as in `Deno.writeFile` and `fs.writeFile`, and a getter
+ * runs once).
+ */
+export function normalizeOptions(
+  input: unknown,
+  base: Backend,
+  call: CallKind,
+  fn: string,
+): NormalizedOptions {
+  if (input !== undefined && (typeof input !== "object" || input === null)) {
+    throw new TypeError(
+      `Expected "options" to be an object, got ${describe(input)}`,
+    );
+  }
+  const options = (input ?? {}) as Record<string, unknown>;
+  for (const key in options) {
+    const rule = BY_NAME.get(key);
+    if (!rule || !rule.calls.includes(call)) rejectUnknown(key, call, fn);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const rule of RULES) {
+    if (rule.calls.includes(call)) raw[rule.name] = options[rule.name];
+  }
+  const backend = withSettings(raw, base);
+  const checked: Record<string, unknown> = { backend };
+  for (const rule of RULES) {
+    if (rule.calls.includes(call)) {
+      checked[rule.name] = rule.check(raw[rule.name], { backend });
+    }
+  }
+  const normalized = checked as unknown as NormalizedOptions;
+  normalized.append = checked.append === true;
+  normalized.createNew = checked.createNew === true;
+  normalized.create = checked.create !== false;
+  normalized.createParents = checked.createParents === true;
+  normalized.coalesce = checked.coalesce === true;
+  if (normalized.coalesce && (normalized.append || normalized.createNew)) {
+    throw new TypeError(
+      `Options "${
+        normalized.append ? "append" : "createNew"
+      }" and "coalesce" cannot be combined: coalescing would drop ${
+        normalized.append ? "appended data" : "a write that must fail"
+      }`,
+    );
+  }
+  if (normalized.createNew && !normalized.create) {
+    throw new TypeError(
+      `Options "createNew: true" and "create: false" contradict each other`,
+    );
+  }
+  return normalized;
+}
+
+/** Applies `root` and `locks` (OPFS) to the backend. */
+function withSettings(raw: Record<string, unknown>, base: Backend): Backend {
+  const { root, locks } = raw;
+  if (root === undefined && locks === undefined) return base;
+  if (!base.withSettings) {
+    throw new TypeError(
+      `Options "root" and "locks" are only for OPFS, not the ${base.name} backend`,
+    );
+  }
+  const rootRule = BY_NAME.get("root")!;
+  const locksRule = BY_NAME.get("locks")!;
+  return base.withSettings({
+    root: rootRule.check(root, { backend: base }),
+    locks: locksRule.check(locks, { backend: base }) as boolean | undefined,
+  });
+}
+
+const COALESCE_KEYS = RULES.filter((r) => r.coalesceKey).map((r) => r.name);
+
+/**
+ * Whether two coalescing calls may be merged into one write: same backend
+ * (OPFS: same root and locks) and the same value for every option marked
+ * `coalesceKey` (the same signal object: each caller's abort stays its own).
+ */
+export function sameCoalesceShape(a: unknown, b: unknown): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  if (x.backend !== y.backend) return false;
+  return COALESCE_KEYS.every((key) => {
+    const [p, q] = [x[key], y[key]];
+    if (p === q) return true;
+    if (typeof p !== "object" || typeof q !== "object" || !p || !q) {
+      return false;
+    }
+    const [o, r] = [p as Ownership, q as Ownership];
+    return key === "chown" && o.uid === r.uid && o.gid === r.gid;
+  });
+}
+
+/** The README's options table, generated from the rules. */
+export function optionsTable(): string {
+  const rows = RULES.map((rule) => [
+    `\`${rule.name}\``,
+    rule.defaultText,
+    rule.summary,
+  ]);
+  const header = ["option", "default", "meaning"];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => row[i].length))
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [
+    line(header),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.map(line),
+  ].join("\n");
+}

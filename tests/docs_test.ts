@@ -1,0 +1,27 @@
+/** The README's options table is the one the option rules generate. */
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { optionsTable } from "../src/_option_rules.ts";
+import { ROOT } from "./_helpers.ts";
+
+/** Table rows as cell lists, ignoring the padding `deno fmt` adds. */
+function rows(table: string): string[][] {
+  return table.trim().split("\n").filter((line) => !/^\|[\s|-]+\|$/.test(line))
+    .map((line) => line.split(" | ").map((cell) => cell.replace(/^\|?\s*|\s*\|?$/g, "")));
+}
+
+test("the README options table is generated from src/_option_rules.ts", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const match = /<!-- options:start -->([\s\S]*?)<!-- options:end -->/.exec(
+    readme,
+  );
+  assert.ok(match, "README has <!-- options:start --> ... <!-- options:end -->");
+  assert.deepEqual(
+    rows(match[1]),
+    rows(optionsTable()),
+    "README options table is stale: run `deno task docs`",
+  );
+});
