@@ -10,7 +10,9 @@ import { ROOT } from "./_helpers.ts";
 /** Table rows as cell lists, ignoring the padding `deno fmt` adds. */
 function rows(table: string): string[][] {
   return table.trim().split("\n").filter((line) => !/^\|[\s|-]+\|$/.test(line))
-    .map((line) => line.split(" | ").map((cell) => cell.replace(/^\|?\s*|\s*\|?$/g, "")));
+    .map((line) =>
+      line.split(" | ").map((cell) => cell.replace(/^\|?\s*|\s*\|?$/g, ""))
+    );
 }
 
 test("the README options table is generated from src/_option_rules.ts", () => {
@@ -18,7 +20,10 @@ test("the README options table is generated from src/_option_rules.ts", () => {
   const match = /<!-- options:start -->([\s\S]*?)<!-- options:end -->/.exec(
     readme,
   );
-  assert.ok(match, "README has <!-- options:start --> ... <!-- options:end -->");
+  assert.ok(
+    match,
+    "README has <!-- options:start --> ... <!-- options:end -->",
+  );
   assert.deepEqual(
     rows(match[1]),
     rows(optionsTable()),
