@@ -82,9 +82,6 @@ export function createAtomicWrite<H>(
     options: NormalizedOptions,
   ): Promise<void> {
     const current = options.backend;
-    if (source.kind === "blob" && !current.writeBlob) {
-      source = toDataSource(source.blob.stream());
-    }
     const { capabilities } = current;
     const context = { path, signal: options.signal };
     // The target is resolved now, at the call, where the backend can do it
