@@ -6,6 +6,7 @@
  */
 
 import type { Backend, Primitives } from "./_backend.ts";
+import { retryOnDescriptorShortage, writeSlots } from "./_descriptor_limit.ts";
 import type { Op, Steps } from "./_protocol.ts";
 import { type Remover, trackTemp, untrackTemp } from "./_exit_cleanup.ts";
 import { AtomicWriteError } from "./errors.ts";
@@ -17,6 +18,12 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Asked at the commit point: false means a newer write already won. */
   shouldCommit?: () => boolean;
+  /**
+   * Hold one of the process's write slots (`_descriptor_limit.ts`) for the
+   * run, waiting for one if all are taken. Only for runs whose duration the
+   * caller does not control: one who holds pending files could deadlock.
+   */
+  waitForSlot?: boolean;
 }
 
 /** Thrown into the protocol when a newer write made this one pointless. */
@@ -167,7 +174,32 @@ function sleepSync(milliseconds: number): void {
 }
 
 /** Runs steps with the asynchronous primitives. */
-export async function runAsync<T>(
+export function runAsync<T>(
+  steps: Steps<T>,
+  backend: Backend,
+  context: RunContext,
+): Promise<T> {
+  return context.waitForSlot
+    ? driveInSlot(steps, backend, context)
+    : drive(steps, backend, context);
+}
+
+async function driveInSlot<T>(
+  steps: Steps<T>,
+  backend: Backend,
+  context: RunContext,
+): Promise<T> {
+  // An abort while waiting rejects here, before the protocol did anything.
+  const waiting = writeSlots.acquire(context.signal);
+  if (waiting) await waiting;
+  try {
+    return await drive(steps, backend, context);
+  } finally {
+    writeSlots.release();
+  }
+}
+
+async function drive<T>(
   steps: Steps<T>,
   backend: Backend,
   context: RunContext,
@@ -188,7 +220,13 @@ export async function runAsync<T>(
       if (op.kind === "commit-point") abortable = false;
       // Only real promises are awaited: the commit point and the rename that
       // follows it run in one synchronous stretch, with no other code between.
-      const value = performAsync(op, backend, context);
+      // Calls short of descriptors are retried; an abort ends the backoff.
+      const value = op.kind === "call"
+        ? retryOnDescriptorShortage(
+          () => performAsync(op, backend, context),
+          abortable ? context.signal : undefined,
+        )
+        : performAsync(op, backend, context);
       outcome = { value: value instanceof Promise ? await value : value };
     } catch (error) {
       const isAbort = context.signal?.aborted &&
