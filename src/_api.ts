@@ -19,9 +19,11 @@ import { PendingFile } from "./_pending_file.ts";
 import {
   createTemp,
   removeStaleTemps,
+  type ResolvedTarget,
   resolveTarget,
   writeWhole,
 } from "./_protocol.ts";
+import { isDescriptorShortage } from "./_descriptor_limit.ts";
 import { describe, toPath } from "./_path.ts";
 import { WriteScheduler } from "./_scheduler.ts";
 import type { AtomicWriteApi } from "./options.ts";
@@ -47,6 +49,30 @@ function toTextSource(text: unknown): unknown {
 
 function cancelSource(source: DataSource, reason: unknown): void {
   if (source.kind === "async-iterator") source.cancel(reason);
+}
+
+const SHORT_OF_DESCRIPTORS = Symbol("short of descriptors");
+
+/**
+ * Resolves the target synchronously, or says that descriptors ran out (a
+ * realpath may open one): the caller then resolves asynchronously, where
+ * EMFILE is retried with backoff.
+ */
+function resolveNow(
+  path: string,
+  options: NormalizedOptions,
+  backend: Backend,
+): ResolvedTarget | typeof SHORT_OF_DESCRIPTORS {
+  try {
+    return runSync(
+      resolveTarget(path, options, backend.capabilities),
+      backend.sync!,
+      { path },
+    );
+  } catch (error) {
+    if (isDescriptorShortage(error)) return SHORT_OF_DESCRIPTORS;
+    throw error;
+  }
 }
 
 /** Builds the API over the backend that `getBackend` returns (memoized). */
@@ -89,20 +115,26 @@ export function createAtomicWrite<H>(
     // this write, or the coalesced calls that join it, to another file.
     // (OPFS paths have neither, so there the path itself is the key.)
     const resolvedNow = current.sync
-      ? runSync(resolveTarget(path, options, capabilities), current.sync, {
-        path,
-      })
+      ? resolveNow(path, options, current)
       : undefined;
-    const key = resolvedNow?.target ?? path;
     const sequence = scheduler.nextSequence();
+    // Resolving later (descriptors ran out for a moment): join no batch by
+    // name, whose meaning could change meanwhile; the scheduler still merges
+    // batches for one file once it is resolved.
+    const key = resolvedNow === SHORT_OF_DESCRIPTORS
+      ? `\0unresolved:${sequence}`
+      : resolvedNow?.target ?? path;
     const joined = options.coalesce
       ? scheduler.joinCoalesced(key, options, sequence, source, drop)
       : undefined;
     if (joined) return joined;
-    const resolving = resolvedNow
+    const resolving = resolvedNow && resolvedNow !== SHORT_OF_DESCRIPTORS
       ? Promise.resolve(resolvedNow)
       : runAsync(resolveTarget(path, options, capabilities), current, context);
     const target = resolving.then((resolved) => resolved.target);
+    // Rejections are delivered through the queue; until it gets there this
+    // promise must not count as unhandled.
+    target.catch(() => {});
     const write = async (
       data: DataSource,
       isSuperseded: () => boolean,
