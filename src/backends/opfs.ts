@@ -24,33 +24,90 @@ import type {
 } from "../_backend.ts";
 import { ownerOfTempName, WEB_LOCK_OWNER } from "../_owner.ts";
 
-/** The `move()` method that the DOM type library does not have yet. */
-interface MovableFileHandle extends FileSystemFileHandle {
-  move(directory: FileSystemDirectoryHandle, name: string): Promise<void>;
+/*
+ * The parts of the OPFS and Web Locks APIs used here, declared locally so
+ * that every entry type-checks without the DOM libraries (a Deno project with
+ * default compiler options has none); the browser's objects have them all.
+ */
+
+/** A directory handle (`FileSystemDirectoryHandle`). */
+interface OpfsDirectory {
+  readonly kind: "directory";
+  readonly name: string;
+  getDirectoryHandle(
+    name: string,
+    options?: { create?: boolean },
+  ): Promise<OpfsDirectory>;
+  getFileHandle(
+    name: string,
+    options?: { create?: boolean },
+  ): Promise<OpfsFile>;
+  removeEntry(name: string): Promise<void>;
+  /** The names from this directory down to `descendant`, or null. */
+  resolve(descendant: OpfsDirectory): Promise<string[] | null>;
+  keys(): AsyncIterable<string>;
 }
 
-/** An open temp file. */
-export interface OpfsHandle {
-  path: string;
-  file: FileSystemFileHandle;
-  /** In a page, or where sync access handles are refused (WebKit). */
-  writable?: FileSystemWritableFileStream;
-  /** In a dedicated worker: measured faster (bench/opfs_sync_handle.ts). */
-  syncHandle?: SyncAccessHandle;
-  /** Where the next sync-handle write goes. */
-  position: number;
+/** A file handle (`FileSystemFileHandle`). */
+interface OpfsFile {
+  readonly kind: "file";
+  readonly name: string;
+  getFile(): Promise<File>;
+  createWritable(options?: { keepExistingData?: boolean }): Promise<
+    OpfsWritable
+  >;
+  /** Only in dedicated workers. */
+  createSyncAccessHandle?(): Promise<SyncAccessHandle>;
+  /** Not in TypeScript's DOM library yet; the only form WebKit takes. */
+  move(directory: OpfsDirectory, name: string): Promise<void>;
 }
 
-/** The part of FileSystemSyncAccessHandle used here. */
+/** The part of `FileSystemWritableFileStream` used here. */
+interface OpfsWritable {
+  write(data: Uint8Array<ArrayBuffer> | Blob): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The part of `FileSystemSyncAccessHandle` used here. */
 interface SyncAccessHandle {
   write(data: Uint8Array, options: { at: number }): number;
   flush(): void;
   close(): void;
 }
 
-type SyncHandleFile = FileSystemFileHandle & {
-  createSyncAccessHandle?: () => Promise<SyncAccessHandle>;
-};
+/** The part of the Web Locks `LockManager` used here. */
+interface WebLocks {
+  request(name: string, callback: () => Promise<void>): Promise<void>;
+  query(): Promise<{ held?: { name?: string }[] }>;
+}
+
+/** `navigator`, as far as this backend uses it. */
+interface OpfsNavigator {
+  storage: { getDirectory(): Promise<OpfsDirectory> };
+  locks?: WebLocks;
+}
+
+/** The browser's `navigator`; absent in Node 20, without OPFS in Deno. */
+function browserNavigator(): OpfsNavigator | undefined {
+  return (globalThis as unknown as { navigator?: OpfsNavigator }).navigator;
+}
+
+/** The OPFS root directory. */
+function opfsRoot(): Promise<OpfsDirectory> {
+  return browserNavigator()!.storage.getDirectory();
+}
+
+/** An open temp file. */
+export interface OpfsHandle {
+  path: string;
+  file: OpfsFile;
+  /** In a page, or where sync access handles are refused (WebKit). */
+  writable?: OpfsWritable;
+  /** In a dedicated worker: measured faster (bench/opfs_sync_handle.ts). */
+  syncHandle?: SyncAccessHandle;
+  /** Where the next sync-handle write goes. */
+  position: number;
+}
 
 /** Whether this context can open sync access handles; probed once. */
 let syncHandles: Promise<boolean> | undefined;
@@ -62,7 +119,7 @@ let syncHandles: Promise<boolean> | undefined;
  * `guard` takes the probe file's temp lock (see `createOpfsBackend`).
  */
 function canUseSyncHandles(
-  dir: FileSystemDirectoryHandle,
+  dir: OpfsDirectory,
   name: string,
   guard: (probeName: string) => Promise<() => void>,
 ): Promise<boolean> {
@@ -75,7 +132,7 @@ function canUseSyncHandles(
     }).catch((error) => {
       release();
       throw error;
-    }) as SyncHandleFile;
+    });
     try {
       if (typeof probe.createSyncAccessHandle !== "function") return false;
       (await probe.createSyncAccessHandle()).close();
@@ -92,7 +149,7 @@ function canUseSyncHandles(
 /** Options of `createOpfsBackend`. */
 export interface OpfsBackendOptions {
   /** The directory paths resolve against; default: the OPFS root. */
-  root?: FileSystemDirectoryHandle;
+  root?: OpfsDirectory;
   /** Serialise writers of one path across tabs and workers (Web Locks). */
   locks?: boolean;
 }
@@ -174,7 +231,7 @@ function writeAll(handle: OpfsHandle, bytes: Uint8Array): void {
 
 /** True if `name` in `dir` is a directory. */
 async function isDirectory(
-  dir: FileSystemDirectoryHandle,
+  dir: OpfsDirectory,
   name: string,
 ): Promise<boolean> {
   try {
@@ -195,15 +252,13 @@ export function createOpfsBackend(
   options: OpfsBackendOptions = {},
 ): Backend<OpfsHandle> {
   const useLocks = options.locks ?? true;
-  let rootPromise: Promise<FileSystemDirectoryHandle> | undefined;
+  let rootPromise: Promise<OpfsDirectory> | undefined;
   const root = () =>
-    rootPromise ??= options.root
-      ? Promise.resolve(options.root)
-      : navigator.storage.getDirectory();
+    rootPromise ??= options.root ? Promise.resolve(options.root) : opfsRoot();
   /** Releases the Web Lock of a temp file, by temp path. */
   const releases = new Map<string, () => void>();
 
-  async function directory(path: string): Promise<FileSystemDirectoryHandle> {
+  async function directory(path: string): Promise<OpfsDirectory> {
     let handle = await root();
     for (const name of names(path)) {
       try {
@@ -217,10 +272,10 @@ export function createOpfsBackend(
 
   async function entry(
     path: string,
-  ): Promise<FileSystemFileHandle | FileSystemDirectoryHandle | undefined> {
+  ): Promise<OpfsFile | OpfsDirectory | undefined> {
     const { parent, name } = split(path);
     if (name === "") return await directory("/");
-    let dir: FileSystemDirectoryHandle;
+    let dir: OpfsDirectory;
     try {
       dir = await directory(parent);
     } catch (error) {
@@ -255,9 +310,7 @@ export function createOpfsBackend(
       mode: undefined,
       uid: undefined,
       gid: undefined,
-      mtimeMs: isFile
-        ? (await (handle as FileSystemFileHandle).getFile()).lastModified
-        : 0,
+      mtimeMs: isFile ? (await handle.getFile()).lastModified : 0,
     };
   }
 
@@ -266,14 +319,14 @@ export function createOpfsBackend(
   const lockPrefix = () =>
     rootPath ??= (async () => {
       if (!options.root) return "";
-      const opfs = await navigator.storage.getDirectory();
+      const opfs = await opfsRoot();
       const parts = await opfs.resolve(options.root);
       // A handle outside the OPFS root has no path: fall back to its name.
       return `/${(parts ?? [`?${options.root.name}`]).join("/")}`;
     })();
 
   /** Takes the Web Lock `name` (granted at once if free); returns its release. */
-  function hold(locks: LockManager, name: string): Promise<() => void> {
+  function hold(locks: WebLocks, name: string): Promise<() => void> {
     return new Promise((granted, failed) => {
       locks.request(
         name,
@@ -288,29 +341,22 @@ export function createOpfsBackend(
    * wrote is not taken for a dead writer's.
    */
   async function tempLockName(path: string): Promise<string | undefined> {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const locks = browserNavigator()?.locks;
     if (!locks || ownerOfTempName(path) !== WEB_LOCK_OWNER) return undefined;
     return `atomic-write-temp:${await lockPrefix()}/${names(path).join("/")}`;
   }
 
   /** Takes the temp lock of `path`, if it has one; returns its release. */
   async function tempLock(path: string): Promise<() => void> {
-    const name = await tempLockName(path);
-    return name ? await hold(navigator.locks, name) : () => {};
+    const name = await tempLockName(path); // a name: Web Locks exist
+    return name ? await hold(browserNavigator()!.locks!, name) : () => {};
   }
 
   /** Waits for the Web Lock of `target`; returns its release. */
   async function lock(target: string): Promise<() => void> {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const locks = browserNavigator()?.locks;
     if (!useLocks || !locks) return () => {};
-    const name = `atomic-write:${await lockPrefix()}${target}`;
-    return await new Promise((granted, failed) => {
-      locks.request(
-        name,
-        () => new Promise<void>((release) => granted(release)),
-      )
-        .catch(failed);
-    });
+    return await hold(locks, `atomic-write:${await lockPrefix()}${target}`);
   }
 
   /** Moves the temp file onto the target; with `noReplace` never over one. */
@@ -328,7 +374,7 @@ export function createOpfsBackend(
       throw withCode(new Error(`"${to}" exists`), "EEXIST");
     }
     try {
-      const file = await dir.getFileHandle(source.name) as MovableFileHandle;
+      const file = await dir.getFileHandle(source.name);
       await file.move(dir, target.name);
     } catch (error) {
       throw withCode(error);
@@ -378,9 +424,7 @@ export function createOpfsBackend(
           name,
           (probeName) => tempLock(`${parent}/${probeName}`),
         );
-        const file = await dir.getFileHandle(name, {
-          create: true,
-        }) as SyncHandleFile;
+        const file = await dir.getFileHandle(name, { create: true });
         releases.set(path, release);
         const handle: OpfsHandle = sync
           ? {
@@ -396,7 +440,7 @@ export function createOpfsBackend(
             position: 0,
           };
         if (copyFrom) {
-          const source = await entry(copyFrom) as FileSystemFileHandle;
+          const source = await entry(copyFrom) as OpfsFile;
           const old = await source.getFile();
           if (handle.writable) await handle.writable.write(old);
           else await writeAll(handle, new Uint8Array(await old.arrayBuffer()));
@@ -466,9 +510,7 @@ export function createOpfsBackend(
     },
     readDirectory: async (path) => {
       const result: string[] = [];
-      const dir = await directory(path) as FileSystemDirectoryHandle & {
-        keys(): AsyncIterable<string>;
-      };
+      const dir = await directory(path);
       for await (const name of dir.keys()) result.push(name);
       return result;
     },
@@ -476,7 +518,7 @@ export function createOpfsBackend(
       const name = await tempLockName(path);
       if (!name) return undefined;
       // A lock is held by a running context: one that died dropped it.
-      const { held = [] } = await navigator.locks.query();
+      const { held = [] } = await browserNavigator()!.locks!.query();
       return held.some((lock) => lock.name === name);
     },
   };
@@ -498,7 +540,7 @@ export function createOpfsBackend(
     validatePath: validateOpfsPath,
     withSettings: (settings) =>
       settingsCache(
-        settings.root as FileSystemDirectoryHandle | undefined ?? options.root,
+        settings.root as OpfsDirectory | undefined ?? options.root,
         settings.locks ?? useLocks,
       ),
   };
@@ -509,7 +551,7 @@ const backends = new WeakMap<object, Map<boolean, Backend<OpfsHandle>>>();
 const DEFAULT_ROOT = {};
 
 function settingsCache(
-  root: FileSystemDirectoryHandle | undefined,
+  root: OpfsDirectory | undefined,
   locks: boolean,
 ): Backend<OpfsHandle> {
   const key = root ?? DEFAULT_ROOT;
