@@ -91,9 +91,15 @@ const syncPrimitives: Primitives<DenoHandle> = {
   close: (handle) => handle.file.close(),
   rename: (from, to) => Deno.renameSync(from, to),
   link: (from, to) => Deno.linkSync(from, to),
+  // try/finally rather than `using`: Node 20 and WebKit cannot parse `using`,
+  // and the built package and browser bundles must load there.
   syncDirectory: (path) => {
-    using directory = Deno.openSync(path, { read: true });
-    directory.syncSync();
+    const directory = Deno.openSync(path, { read: true });
+    try {
+      directory.syncSync();
+    } finally {
+      directory.close();
+    }
   },
   remove: (path) => Deno.removeSync(path),
   readDirectory: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),
@@ -136,8 +142,12 @@ const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
   syncDirectory: async (path) => {
     // Opening and closing a directory is metadata (see `isQuick` in the
     // protocol): only the fsync goes to the thread pool.
-    using directory = Deno.openSync(path, { read: true });
-    await directory.sync();
+    const directory = Deno.openSync(path, { read: true });
+    try {
+      await directory.sync();
+    } finally {
+      directory.close();
+    }
   },
   remove: (path) => Deno.remove(path),
   readDirectory: async (path) => {
