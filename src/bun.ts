@@ -1,85 +1,41 @@
 /**
  * The API bound to the Bun backend, for code that knows its runtime and
- * wants to load only that backend. Same functions and options as `mod.ts`.
- *
- * @module
- */
-
-import { type AtomicWriteApi, createAtomicWrite } from "./_api.ts";
-import type { Backend } from "./_backend.ts";
-import { createBunBackend } from "./backends/bun.ts";
-
-const api = createAtomicWrite(() => createBunBackend() as Backend);
-
-/**
- * `writeFile` of `mod.ts`, bound to the Bun backend.
- *
- * @example
- * ```ts
- * import { writeFile } from "@atomic-write/atomic-write/bun";
- * if ("Bun" in globalThis) await writeFile(await Deno.makeTempFile(), "x");
- * ```
- */
-export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
-
-/**
- * `writeTextFile` of `mod.ts`, bound to the Bun backend.
+ * wants to load only that backend. The same functions and options as the main
+ * entry (`mod.ts`), whose docs they share.
  *
  * @example
  * ```ts
  * import { writeTextFile } from "@atomic-write/atomic-write/bun";
  * if ("Bun" in globalThis) await writeTextFile(await Deno.makeTempFile(), "x");
  * ```
+ *
+ * @module
  */
+
+import { createAtomicWrite } from "./_api.ts";
+import type { Backend } from "./_backend.ts";
+import { createBunBackend } from "./backends/bun.ts";
+import type { AtomicWriteApi } from "./options.ts";
+
+// The functions are defined once, by `createAtomicWrite`, and documented once,
+// in `auto.ts` (the main entry). An entry only binds its backend and names each
+// function, because JSR wants one explicitly typed and documented declaration
+// per export (`export const { ... } = api` is a slow type there).
+// tests/entries_test.ts fails if an entry lacks a function of the API.
+const api = createAtomicWrite(() => createBunBackend() as Backend);
+
+/** `writeFile` of `mod.ts`, bound to the Bun backend. */
+export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;
+/** `writeTextFile` of `mod.ts`, bound to the Bun backend. */
 export const writeTextFile: AtomicWriteApi["writeTextFile"] = api.writeTextFile;
-
-/**
- * `writeFileSync` of `mod.ts`, bound to the Bun backend.
- *
- * @example
- * ```ts
- * import { writeFileSync } from "@atomic-write/atomic-write/bun";
- * if ("Bun" in globalThis) writeFileSync(Deno.makeTempFileSync(), "x");
- * ```
- */
+/** `writeFileSync` of `mod.ts`, bound to the Bun backend. */
 export const writeFileSync: AtomicWriteApi["writeFileSync"] = api.writeFileSync;
-
-/**
- * `writeTextFileSync` of `mod.ts`, bound to the Bun backend.
- *
- * @example
- * ```ts
- * import { writeTextFileSync } from "@atomic-write/atomic-write/bun";
- * if ("Bun" in globalThis) writeTextFileSync(Deno.makeTempFileSync(), "x");
- * ```
- */
+/** `writeTextFileSync` of `mod.ts`, bound to the Bun backend. */
 export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
   api.writeTextFileSync;
-
-/**
- * `openAtomic` of `mod.ts`, bound to the Bun backend.
- *
- * @example
- * ```ts
- * import { openAtomic } from "@atomic-write/atomic-write/bun";
- * if ("Bun" in globalThis) {
- *   await using file = await openAtomic(await Deno.makeTempFile());
- *   await file.write("x");
- *   await file.commit();
- * }
- * ```
- */
+/** `openAtomic` of `mod.ts`, bound to the Bun backend. */
 export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
-
-/**
- * `cleanupTemps` of `mod.ts`, bound to the Bun backend.
- *
- * @example
- * ```ts
- * import { cleanupTemps } from "@atomic-write/atomic-write/bun";
- * if ("Bun" in globalThis) await cleanupTemps(await Deno.makeTempDir());
- * ```
- */
+/** `cleanupTemps` of `mod.ts`, bound to the Bun backend. */
 export const cleanupTemps: AtomicWriteApi["cleanupTemps"] = api.cleanupTemps;
 
 export { AtomicWriteError, type AtomicWriteStep } from "./errors.ts";
