@@ -1,13 +1,17 @@
-#!/usr/bin/env -S deno run --allow-read --allow-write
+#!/usr/bin/env node
 /**
  * `atomic-write`: a `sponge`-style command. Reads all of standard input and
  * atomically replaces FILE with it, so that a pipeline may read and write the
  * same file:
  *
  * ```sh
+ * jq .x config.json | npx @atomic-write/atomic-write config.json
  * jq .x config.json | deno run --allow-read --allow-write src/cli.ts config.json
  * jq .x config.json | bun src/cli.ts config.json
  * ```
+ *
+ * The shebang is Node's because the npm package's `bin` is the built
+ * JavaScript of this file; Deno and Bun run it by name as above.
  *
  * Exit codes: 0 written, 1 the write failed (the file keeps its old content),
  * 2 usage error.
