@@ -15,6 +15,7 @@ import {
   createBackend,
   leftoverTemps,
   makeTempDir,
+  nameWithSkipReason,
   readBytes,
   RUNTIME,
   type Subject,
@@ -208,7 +209,7 @@ function registerBlobKinds(subject: Subject): void {
     for (const kind of KINDS) {
       for (const mode of MODES) {
         test(
-          `${kind.name}: ${mode.name}`,
+          nameWithSkipReason(`${kind.name}: ${mode.name}`, kind.skip),
           { skip: kind.skip ?? false, timeout: 120_000 },
           async () => {
             const dir = makeTempDir();

@@ -17,6 +17,7 @@ import {
   createBackend,
   leftoverTemps,
   makeTempDir,
+  nameWithSkipReason,
   ROOT,
   scriptCommand,
   subjectFor,
@@ -25,6 +26,7 @@ import {
 const CHILD = path.join(ROOT, "tests", "_liveness_child.ts");
 const LINUX = fs.existsSync("/proc/self/stat");
 const noProc = LINUX ? false : "needs /proc (Linux)";
+const needsProc = (name: string) => nameWithSkipReason(name, noProc);
 
 /** Starts a child that holds a pending temp file for `target`. */
 async function startWriter(
@@ -78,28 +80,32 @@ after(async () => {
 for (const name of availableBackends()) {
   const { api } = subjectFor(name, createBackend(name));
   describe(`cleanupTemps liveness (${name} backend)`, () => {
-    test("a live writer's temp stays; a killed writer's goes at once", {
-      skip: noProc,
-      timeout: 60_000,
-    }, async () => {
-      const dir = makeTempDir();
-      const child = await startWriter(name, path.join(dir, "data.json"));
-      children.push(child);
-      const [temp] = leftoverTemps(dir);
-      assert.ok(temp, "the writer holds a temp file");
-      assert.deepEqual(await api.cleanupTemps(dir), [], "default options");
-      // A live writer's temp file is never removed, whatever olderThan.
-      age(path.join(dir, temp), 3_600_000);
-      assert.deepEqual(await api.cleanupTemps(dir, { olderThan: 0 }), []);
-      assert.deepEqual(leftoverTemps(dir), [temp]);
+    test(
+      needsProc("a live writer's temp stays; a killed writer's goes at once"),
+      {
+        skip: noProc,
+        timeout: 60_000,
+      },
+      async () => {
+        const dir = makeTempDir();
+        const child = await startWriter(name, path.join(dir, "data.json"));
+        children.push(child);
+        const [temp] = leftoverTemps(dir);
+        assert.ok(temp, "the writer holds a temp file");
+        assert.deepEqual(await api.cleanupTemps(dir), [], "default options");
+        // A live writer's temp file is never removed, whatever olderThan.
+        age(path.join(dir, temp), 3_600_000);
+        assert.deepEqual(await api.cleanupTemps(dir, { olderThan: 0 }), []);
+        assert.deepEqual(leftoverTemps(dir), [temp]);
 
-      await kill(child);
-      age(path.join(dir, temp), -60_000); // fresh again: age is not the reason
-      assert.deepEqual(await api.cleanupTemps(dir), [path.join(dir, temp)]);
-      assert.deepEqual(leftoverTemps(dir), []);
-    });
+        await kill(child);
+        age(path.join(dir, temp), -60_000); // fresh again: age is not the reason
+        assert.deepEqual(await api.cleanupTemps(dir), [path.join(dir, temp)]);
+        assert.deepEqual(leftoverTemps(dir), []);
+      },
+    );
 
-    test("this process's own pending temp is live", {
+    test(needsProc("this process's own pending temp is live"), {
       skip: noProc,
     }, async () => {
       const dir = makeTempDir();
@@ -114,19 +120,26 @@ for (const name of availableBackends()) {
       assert.deepEqual(leftoverTemps(dir), []);
     });
 
-    test("a reused pid (same pid, other start time) is a dead writer", {
-      skip: noProc,
-    }, async () => {
-      const dir = makeTempDir();
-      const file = await api.openAtomic(path.join(dir, "own.txt"));
-      const [own] = leftoverTemps(dir);
-      const [tag, pid, start] = ownerOf(own)!.split("-");
-      const other = `${tag}-${pid}-${start === "1" ? "2" : "1"}`;
-      const reused = path.join(dir, `.x.${other}.0123456789abcdef.atomic-tmp`);
-      fs.writeFileSync(reused, "x");
-      assert.deepEqual(await api.cleanupTemps(dir), [reused]);
-      await file.discard();
-    });
+    test(
+      needsProc("a reused pid (same pid, other start time) is a dead writer"),
+      {
+        skip: noProc,
+      },
+      async () => {
+        const dir = makeTempDir();
+        const file = await api.openAtomic(path.join(dir, "own.txt"));
+        const [own] = leftoverTemps(dir);
+        const [tag, pid, start] = ownerOf(own)!.split("-");
+        const other = `${tag}-${pid}-${start === "1" ? "2" : "1"}`;
+        const reused = path.join(
+          dir,
+          `.x.${other}.0123456789abcdef.atomic-tmp`,
+        );
+        fs.writeFileSync(reused, "x");
+        assert.deepEqual(await api.cleanupTemps(dir), [reused]);
+        await file.discard();
+      },
+    );
 
     test("old names and other hosts' temps go by age", async () => {
       const dir = makeTempDir();

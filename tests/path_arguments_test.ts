@@ -18,6 +18,7 @@ import {
   availableBackends,
   createBackend,
   makeTempDir,
+  nameWithSkipReason,
   subjectFor,
 } from "./_helpers.ts";
 
@@ -86,7 +87,10 @@ for (const name of availableBackends()) {
   const { api } = subjectFor(name, createBackend(name));
 
   test(
-    `${name}: a file: URL is written where Node's fileURLToPath says`,
+    nameWithSkipReason(
+      `${name}: a file: URL is written where Node's fileURLToPath says`,
+      POSIX.skip,
+    ),
     POSIX,
     async () => {
       const dir = makeTempDir();
@@ -116,7 +120,10 @@ for (const name of availableBackends()) {
 
   for (const [what, make] of INVALID) {
     test(
-      `${name}: ${what} is a TypeError that writes nothing`,
+      nameWithSkipReason(
+        `${name}: ${what} is a TypeError that writes nothing`,
+        POSIX.skip,
+      ),
       POSIX,
       async () => {
         const dir = makeTempDir();
@@ -193,7 +200,10 @@ for (const name of availableBackends()) {
 }
 
 test(
-  "Node's fileURLToPath refuses the same URLs, except on bytes it cannot decode",
+  nameWithSkipReason(
+    "Node's fileURLToPath refuses the same URLs, except on bytes it cannot decode",
+    POSIX.skip,
+  ),
   POSIX,
   () => {
     // Node throws a URIError for bad escapes (Bun 1.4 even returns ""); the
@@ -206,7 +216,10 @@ test(
 );
 
 test(
-  "mod.ts: writeFile takes a file: URL and refuses a foreign host",
+  nameWithSkipReason(
+    "mod.ts: writeFile takes a file: URL and refuses a foreign host",
+    POSIX.skip,
+  ),
   POSIX,
   async () => {
     const dir = makeTempDir();
