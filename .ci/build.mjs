@@ -4,6 +4,11 @@
 // loads where the package promises to: every file parses under the Node that
 // runs the build (Node 20 in CI), and no `using` declaration is left, which
 // Node 20 and WebKit cannot parse even where a newer Node can.
+//
+// tsc only emits (`noCheck`): type checking is `deno check`'s job, since the
+// sources name Deno, Bun and web globals that tsc has no types for here.
+// typescript is pinned to 6.0, the last compiler written in TypeScript: 7.x
+// (npm's latest) is the Go port, new, and its declaration emit unproven here.
 import { execFileSync } from "node:child_process";
 import { chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
