@@ -252,7 +252,8 @@ function performAsync(
     case "next":
       return raceAbort(op.iterator.next(), context.signal);
     case "blob":
-      return backend.writeBlob!(op.handle, op.blob);
+      // No fast path: undefined has the protocol stream the Blob.
+      return backend.writeBlob?.(op.handle, op.blob);
     case "commit-point":
       if (context.shouldCommit && !context.shouldCommit()) {
         throw new Superseded();
