@@ -5,6 +5,7 @@ import process from "node:process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { createAtomicWrite } from "../src/_api.ts";
 import type { Backend } from "../src/_backend.ts";
@@ -70,7 +71,43 @@ export function scriptCommand(script: string): string[] {
     return [Deno.execPath(), "run", "-A", script];
   }
   if (RUNTIME === "bun") return [process.execPath, script];
-  return [process.execPath, "--import", "tsx", script];
+  return [process.execPath, nodeBundle(script)];
+}
+
+const bundles = new Map<string, string>();
+
+/**
+ * Node 20 runs TypeScript only through a loader, and `--import tsx` costs
+ * about a second per child process (the kill test starts hundreds). So a
+ * child script is bundled once per test run with esbuild into plain
+ * JavaScript in `tests/` (`NAME.PID.node.mjs`, ignored by git), where an
+ * `import.meta.url` of the test helpers still points into `tests/`.
+ */
+function nodeBundle(script: string): string {
+  let bundle = bundles.get(script);
+  if (!bundle) {
+    const esbuild = createRequire(import.meta.url)("esbuild") as {
+      buildSync(options: Record<string, unknown>): unknown;
+    };
+    bundle = path.join(
+      ROOT,
+      "tests",
+      `${path.basename(script, ".ts")}.${process.pid}.node.mjs`,
+    );
+    esbuild.buildSync({
+      entryPoints: [script],
+      outfile: bundle,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      packages: "external",
+      logLevel: "error",
+    });
+    bundles.set(script, bundle);
+    process.on("exit", () => fs.rmSync(bundle!, { force: true }));
+  }
+  return bundle;
 }
 
 /** Result of a child process. */

@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { scriptCommand } from "./_helpers.ts";
 
 const ROOT = path.resolve(
   decodeURIComponent(new URL("..", import.meta.url).pathname),
@@ -22,10 +23,8 @@ function cliCommand(): string[] {
   if ("Deno" in globalThis) {
     return [Deno.execPath(), "run", "--allow-read", "--allow-write", CLI_PATH];
   }
-  if (process.versions.bun) return [process.execPath, CLI_PATH];
-  // `--import tsx` resolves from the working directory; the resolved URL lets
-  // the child run in the test's own directory.
-  return [process.execPath, "--import", import.meta.resolve("tsx"), CLI_PATH];
+  // Node: bundled once into plain JavaScript (no loader per child).
+  return scriptCommand(CLI_PATH);
 }
 const CLI = cliCommand();
 
