@@ -16,8 +16,9 @@
  *   rolled back to the previous version (the rename itself may not be on disk).
  * - `"none"`: no fsync at all. Still atomic against a process crash or
  *   `kill -9` (the page cache survives those), but after a power cut the target
- *   may hold the old content, the new content, or, on some file systems
- *   (xfs; ext4 mounted `noauto_da_alloc`), be empty.
+ *   may hold the old content, the new content, or be empty (seen on xfs) or
+ *   full of zero bytes (seen on ext4) once the rename reached the journal
+ *   before the data.
  *
  * @example
  * ```ts
