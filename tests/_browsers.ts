@@ -67,8 +67,22 @@ export interface OpenOptions {
 /** A running server plus a way to open its pages in each engine. */
 export interface Harness {
   origin: string;
+  /** The modules the entries were bundled from (absolute paths). */
+  inputs: string[];
   open(engine: Engine, page: string, options?: OpenOptions): Promise<Results>;
   close(): void;
+}
+
+/** What else the server serves, and what the entries load from it. */
+export interface HarnessOptions {
+  /** Scripts served as they are, by URL path. */
+  files?: Record<string, string>;
+  /**
+   * Import specifiers (exactly as written) that are not bundled into the
+   * entries but loaded at run time from these URL paths (of `files`): the
+   * code under test, bundled on its own.
+   */
+  imports?: Record<string, string>;
 }
 
 /**
@@ -79,21 +93,40 @@ export async function startHarness(
   entries: Record<string, string>,
   pages: Record<string, string>,
   port: number,
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const esbuild = await import("esbuild");
+  const imports = options.imports ?? {};
   const built = await esbuild.build({
     entryPoints: entries,
     bundle: true,
     format: "esm",
     platform: "browser",
+    // The harness's own code uses `await using`, which WebKit cannot parse.
     target: "es2022",
     write: false,
     outdir: "/",
+    metafile: true,
+    plugins: [{
+      name: "imports-at-run-time",
+      setup(build) {
+        build.onResolve(
+          { filter: /.*/ },
+          (args) =>
+            Object.hasOwn(imports, args.path)
+              ? { path: imports[args.path], external: true }
+              : undefined,
+        );
+      },
+    }],
   });
-  const files = new Map<string, string>();
+  const files = new Map<string, string>(Object.entries(options.files ?? {}));
   for (const output of built.outputFiles) {
     files.set(`/${path.basename(output.path)}`, output.text);
   }
+  const inputs = Object.keys(built.metafile.inputs).map((input) =>
+    path.resolve(input)
+  );
   for (const [page, script] of Object.entries(pages)) {
     files.set(
       page,
@@ -238,6 +271,7 @@ export async function startHarness(
   };
   return {
     origin,
+    inputs,
     open: (engine, page, options = {}) =>
       launchers[engine](`${origin}${page}`, options),
     close: () => server.close(),

@@ -6,7 +6,7 @@
  *   must hold "old"; `cleanupTemps` must remove this library's temp files.
  */
 
-import { cleanupTemps, writeTextFile } from "../../mod.ts";
+import { cleanupTemps, writeTextFile } from "@atomic-write/atomic-write/opfs";
 
 const phase = new URL(location.href).searchParams.get("phase");
 const opfs = await navigator.storage.getDirectory();

@@ -1,11 +1,12 @@
 /**
  * Runs the portable conformance cases (`../_portable_cases.ts`) on OPFS in a
- * real browser, page or dedicated worker, through `mod.ts` (which must pick
- * the OPFS backend). Each case gets a fresh directory handle and writes
+ * real browser, page or dedicated worker, through the installed package's
+ * root entry as a browser bundler resolves it (its `browser` condition; the
+ * test server serves that bundle, see `opfs_browsers_test.ts`). Each case gets a fresh directory handle and writes
  * through the `root` option; afterwards its listing must hold no temp file.
  */
 
-import * as api from "../../mod.ts";
+import * as api from "@atomic-write/atomic-write";
 import { check, type Disk, portableCases } from "../_portable_cases.ts";
 
 /** The outcome of one case. */

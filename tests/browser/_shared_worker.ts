@@ -1,6 +1,6 @@
-/** Shared worker side of `_traps.ts`: mod.ts must pick OPFS here too. */
+/** Shared worker side of `_traps.ts`: the root entry writes to OPFS here too. */
 
-import { detectRuntime, writeTextFile } from "../../mod.ts";
+import { detectRuntime, writeTextFile } from "@atomic-write/atomic-write";
 
 (globalThis as unknown as { onconnect: (event: MessageEvent) => void })
   .onconnect = async (event) => {

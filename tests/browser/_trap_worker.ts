@@ -1,6 +1,6 @@
 /** Worker side of `_traps.ts`. */
 
-import { openAtomic, writeTextFile } from "../../mod.ts";
+import { openAtomic, writeTextFile } from "@atomic-write/atomic-write/opfs";
 import { versionText } from "./_version_text.ts";
 
 onmessage = async (event) => {

@@ -12,7 +12,11 @@
  *   (the driver lowered the quota first), the old content stays, no temp.
  */
 
-import { AtomicWriteError, cleanupTemps, writeTextFile } from "../../mod.ts";
+import {
+  AtomicWriteError,
+  cleanupTemps,
+  writeTextFile,
+} from "@atomic-write/atomic-write/opfs";
 import type { CaseResult } from "./_opfs_cases.ts";
 import { isWhole, versionText } from "./_version_text.ts";
 
@@ -150,7 +154,7 @@ async function racingWriter(): Promise<string | undefined> {
   return undefined;
 }
 
-/** mod.ts selects the OPFS backend in a shared worker as well. */
+/** The root entry writes to OPFS in a shared worker as well. */
 async function sharedWorker(): Promise<string | undefined> {
   const worker = new SharedWorker("./shared_worker.js", { type: "module" });
   const answer = await new Promise<string>((resolve) => {
@@ -198,7 +202,7 @@ const suites: Record<
     "a racing writer outside the library is waited out": racingWriter,
     "cleanupTemps spares a live worker's temp and removes a dead one's":
       liveWriterElsewhere,
-    "a shared worker writes through mod.ts": sharedWorker,
+    "a shared worker writes through the root entry": sharedWorker,
   },
   quota: {
     "a write over the quota is a write error and keeps the old file": quota,
