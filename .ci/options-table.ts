@@ -1,11 +1,12 @@
 /**
- * Writes the README's options table from the option rules
- * (`src/_option_rules.ts`), between `<!-- options:start -->` and
- * `<!-- options:end -->`, then formats the README. `deno task docs` runs it;
- * `tests/docs_test.ts` fails while the README differs from the rules.
+ * Writes the README's options table from the option rules and their docs
+ * (`src/_option_rules.ts`, `src/_option_docs.ts`), between
+ * `<!-- options:start -->` and `<!-- options:end -->`, then formats the
+ * README. `deno task docs` runs it; `tests/docs_test.ts` fails while the
+ * README differs from them.
  */
 
-import { optionsTable } from "../src/_option_rules.ts";
+import { optionsTable } from "../src/_option_docs.ts";
 
 const readme = new URL("../README.md", import.meta.url);
 const text = await Deno.readTextFile(readme);

@@ -1,8 +1,10 @@
 /**
  * Every option, once, as data: which calls take it, which backends
- * understand it, how its value is checked, whether coalesced calls must
- * agree on it, and its documentation. Checking, unknown-option errors, the
- * coalescing rule and the README's options table all come from this table.
+ * understand it, how its value is checked and whether coalesced calls must
+ * agree on it. Checking, unknown-option errors and the coalescing rule come
+ * from this table; the README's options table from it and the documentation
+ * of each option in `_option_docs.ts`, kept apart so that the documentation
+ * text is not in the library's bundles.
  */
 
 import type { Backend } from "./_backend.ts";
@@ -36,9 +38,6 @@ interface OptionRule {
   aliases?: readonly string[];
   /** Coalescing calls share one write only if they agree on this option. */
   coalesceKey?: boolean;
-  /** Documentation: the default and what the option does (Markdown). */
-  defaultText: string;
-  summary: string;
   /** Returns the normalized value; throws a TypeError or RangeError. */
   check(value: unknown, context: CheckContext): unknown;
 }
@@ -88,8 +87,6 @@ const RULES: readonly OptionRule[] = [
     calls: WRITES,
     aliases: ["fsync", "flush", "sync", "durable"],
     coalesceKey: true,
-    defaultText: '`"full"`',
-    summary: '`"full"`, `"file"` or `"none"`: see the table above.',
     check(value, { backend }) {
       const level = oneOf("durability", ["full", "file", "none"])(value);
       if (
@@ -109,10 +106,6 @@ const RULES: readonly OptionRule[] = [
     calls: WRITES,
     aliases: ["permissions", "perm", "chmod"],
     coalesceKey: true,
-    defaultText:
-      "the existing target's bits, else `0o666` filtered by the umask",
-    summary:
-      "Permission bits, filtered by the process umask like `open(2)` and `fs.writeFile` (so `0o666` gives `0o644` under the usual umask `022`), also when the target exists. Setuid, setgid and sticky bits pass (the umask holds none).",
     check(value, { backend }) {
       if (value === undefined) return undefined;
       if (typeof value !== "number") {
@@ -134,9 +127,6 @@ const RULES: readonly OptionRule[] = [
     calls: WRITES,
     aliases: ["owner", "uid", "gid"],
     coalesceKey: true,
-    defaultText: "keep the existing owner and group where permitted",
-    summary:
-      "`{ uid, gid }` sets them (an error if impossible); `false` leaves the writing process's. Keeping them needs root; for other users the `EPERM`/`EINVAL` is ignored.",
     check(value, { backend }) {
       if (value === undefined || value === false) return value;
       if (typeof value !== "object" || value === null) {
@@ -164,27 +154,18 @@ const RULES: readonly OptionRule[] = [
     calls: WRITES,
     aliases: ["flag", "flags"],
     coalesceKey: true,
-    defaultText: "`false`",
-    summary:
-      "New content = existing content + data. The old content is copied into the temp file first (a reflink where the file system has one), so an append is atomic too. A missing target counts as empty.",
     check: boolean("append"),
   },
   {
     name: "create",
     calls: WRITES,
     coalesceKey: true,
-    defaultText: "`true`",
-    summary:
-      'As in `Deno.writeFile`: `false` requires the target to exist (else `AtomicWriteError`, step `"resolve"`, code `"ENOENT"`).',
     check: boolean("create"),
   },
   {
     name: "createNew",
     calls: WRITES,
     aliases: ["exclusive", "excl", "wx", "flag", "flags"],
-    defaultText: "`false`",
-    summary:
-      'As in `Deno.writeFile`: the target must not exist, not even as a dangling link (else code `"EEXIST"`). The commit is a `link()` that cannot replace a file another process created meanwhile (then step `"rename"`, code `"EEXIST"`); in OPFS a check under the Web Lock. Not combinable with `create: false` or `coalesce`.',
     check(value, { backend }) {
       boolean("createNew")(value);
       if (value === true && !backend.async.link) {
@@ -198,9 +179,6 @@ const RULES: readonly OptionRule[] = [
     calls: WRITES,
     aliases: ["recursive", "mkdir", "mkdirp", "parents"],
     coalesceKey: true,
-    defaultText: "`false`",
-    summary:
-      'Create missing parent directories (and with `"full"` fsync the directories that hold them). Without it a missing parent is an `AtomicWriteError`, step `"resolve"`, code `"ENOENT"`.',
     check: boolean("createParents"),
   },
   {
@@ -208,17 +186,11 @@ const RULES: readonly OptionRule[] = [
     calls: WRITES,
     aliases: ["followSymlinks", "symlink", "dereference"],
     coalesceKey: true,
-    defaultText: '`"follow"`',
-    summary:
-      '`"follow"` writes through to the link\'s final target and keeps the link (a dangling link\'s target is created); `"replace"` replaces the link itself with a regular file.',
     check: oneOf("symlinks", ["follow", "replace"]),
   },
   {
     name: "encoding",
     calls: WRITES,
-    defaultText: '`"utf-8"`',
-    summary:
-      'Strings are always written as UTF-8: `"utf8"` and `"utf-8"` are accepted (as `fs.writeFile` users pass them), any other encoding is a `TypeError`.',
     check(value) {
       if (
         value !== undefined &&
@@ -238,9 +210,6 @@ const RULES: readonly OptionRule[] = [
     calls: [...ASYNC_WRITES, "cleanup"],
     aliases: ["abortSignal", "abort"],
     coalesceKey: true,
-    defaultText: "none",
-    summary:
-      "An `AbortSignal`. An abort before the rename rejects with the signal's reason, keeps the old file and removes the temp file. After the rename it has no effect.",
     check(value) {
       if (value !== undefined && !(value instanceof AbortSignal)) {
         throw new TypeError(
@@ -256,18 +225,12 @@ const RULES: readonly OptionRule[] = [
     name: "coalesce",
     calls: ["write"],
     aliases: ["debounce", "throttle", "merge"],
-    defaultText: "`false`",
-    summary:
-      "While a write to the file is in flight, later coalescing writes wait, and only the newest waiting data is written. Every caller settles once content at least as new as its own is committed. Calls differing in any other option are never merged. Not combinable with `append` or `createNew` (a `TypeError`): their data or their failure must not be dropped.",
     check: boolean("coalesce"),
   },
   {
     name: "olderThan",
     calls: ["cleanup"],
     aliases: ["age", "maxAge"],
-    defaultText: "`600000`",
-    summary:
-      "`cleanupTemps` only: remove temp files of unknown writers only when unmodified for this many milliseconds.",
     check(value) {
       if (value === undefined) return 600_000;
       if (typeof value !== "number" || !(value >= 0)) {
@@ -283,9 +246,6 @@ const RULES: readonly OptionRule[] = [
   {
     name: "root",
     calls: [...WRITES, "cleanup"],
-    defaultText: "the OPFS root",
-    summary:
-      "OPFS only: the `FileSystemDirectoryHandle` that paths resolve against. Any other backend rejects it.",
     check(value) {
       if (
         value !== undefined &&
@@ -303,9 +263,6 @@ const RULES: readonly OptionRule[] = [
   {
     name: "locks",
     calls: WRITES,
-    defaultText: "`true`",
-    summary:
-      "OPFS only: serialise writers of one path across tabs and workers with Web Locks. Any other backend rejects it.",
     check: boolean("locks"),
   },
 ];
@@ -461,22 +418,7 @@ export function sameCoalesceShape(a: unknown, b: unknown): boolean {
   });
 }
 
-/** The README's options table, generated from the rules. */
-export function optionsTable(): string {
-  const rows = RULES.map((rule) => [
-    `\`${rule.name}\``,
-    rule.defaultText,
-    rule.summary,
-  ]);
-  const header = ["option", "default", "meaning"];
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => row[i].length))
-  );
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [
-    line(header),
-    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
-    ...rows.map(line),
-  ].join("\n");
+/** Every option's name, in the order of the README's table. */
+export function optionNames(): string[] {
+  return RULES.map((rule) => rule.name);
 }
