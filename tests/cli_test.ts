@@ -9,7 +9,6 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import process from "node:process";
 import { test } from "node:test";
 import { scriptCommand } from "./_helpers.ts";
 
