@@ -4,6 +4,11 @@
  * @module
  */
 
+// AtomicFile is AsyncDisposable (for `await using`): this lib declares that
+// type and Symbol.asyncDispose for consumers whose lib lacks them (es2022),
+// and `preserve` keeps the reference in the emitted .d.ts.
+/// <reference lib="esnext.disposable" preserve="true" />
+
 /**
  * How much of a write must survive a power cut once its promise resolves.
  *
