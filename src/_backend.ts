@@ -122,6 +122,13 @@ export interface Capabilities {
   backslashSeparator: boolean;
   /** Files can be fsynced (false in OPFS, which has no fsync). */
   fsync: boolean;
+  /**
+   * Names the writer in temp names, so that `cleanupTemps` can tell a live
+   * writer's temp file from a dead one's (`_owner.ts`); absent or undefined:
+   * the names carry no owner. A function, not data: the file system
+   * backends read `/proc` only once a temp file is named.
+   */
+  tempOwner?: () => string | undefined;
 }
 
 /** Per-call settings only some backends understand (OPFS). */

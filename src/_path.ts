@@ -3,8 +3,6 @@
  * the temp-file naming scheme.
  */
 
-import { ownOwner } from "./_owner.ts";
-
 /**
  * Turns a path argument into a path string, validating it. A string is a path
  * as it stands, even one starting with "file:" (as in Node's and Deno's fs); a
@@ -140,8 +138,11 @@ export const TEMP_NAME_PATTERN = /^\..*\.[0-9a-v]{16}\.atomic-tmp$/;
 const MAX_NAME_BYTES = 64;
 const encoder = new TextEncoder();
 
-/** A fresh, unguessable temp name for a target named `name`. */
-export function tempName(name: string): string {
+/**
+ * A fresh, unguessable temp name for a target named `name`, written by
+ * `owner` (the backend's `tempOwner`; none: no owner in the name).
+ */
+export function tempName(name: string, owner?: string): string {
   let prefix = name;
   // A UTF-16 code unit encodes to at most 3 UTF-8 bytes: most names need
   // no encoding to know they are short enough.
@@ -160,7 +161,6 @@ export function tempName(name: string): string {
     }
     prefix = kept.join("");
   }
-  const owner = ownOwner();
   return owner === undefined
     ? `.${prefix}.${randomToken()}${TEMP_SUFFIX}`
     : `.${prefix}.${owner}.${randomToken()}${TEMP_SUFFIX}`;

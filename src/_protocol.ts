@@ -330,7 +330,10 @@ export function* createTemp(
   let handle: unknown;
   let tempPath = "";
   for (let attempt = 1;; attempt++) {
-    tempPath = joinPath(resolved.directory, tempName(resolved.name));
+    tempPath = joinPath(
+      resolved.directory,
+      tempName(resolved.name, capabilities.tempOwner?.()),
+    );
     try {
       handle = yield* call(copyFrom ? "copy" : "open", "createTemp", tempPath, {
         mode: mode ?? 0o666,

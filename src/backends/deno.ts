@@ -6,7 +6,7 @@ import type {
   EntryInfo,
   Primitives,
 } from "../_backend.ts";
-import { processWriterAlive } from "../_owner.ts";
+import { processOwner, processWriterAlive } from "../_process_owner.ts";
 
 /** An open temp file: Deno's file and its path. */
 export interface DenoHandle {
@@ -176,6 +176,7 @@ export function createDenoBackend(): Backend<DenoHandle> {
       retryBusyRename: windows,
       backslashSeparator: windows,
       fsync: true,
+      tempOwner: processOwner,
     },
     sync: syncPrimitives,
     async: asyncPrimitives,

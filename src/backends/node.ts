@@ -14,7 +14,7 @@ import type {
   EntryInfo,
   Primitives,
 } from "../_backend.ts";
-import { processWriterAlive } from "../_owner.ts";
+import { processOwner, processWriterAlive } from "../_process_owner.ts";
 
 /** An open temp file: its descriptor and its path. */
 export interface NodeHandle {
@@ -217,6 +217,7 @@ export function nodeCapabilities(platform: string): Capabilities {
     retryBusyRename: windows,
     backslashSeparator: windows,
     fsync: true,
+    tempOwner: processOwner,
   };
 }
 

@@ -535,6 +535,9 @@ export function createOpfsBackend(
       retryBusyRename: true,
       backslashSeparator: false,
       fsync: false,
+      // Each temp file has its own Web Lock (see `tempLockName`), whatever
+      // the `locks` option says.
+      tempOwner: () => browserNavigator()?.locks ? WEB_LOCK_OWNER : undefined,
     },
     async: primitives,
     validatePath: validateOpfsPath,
