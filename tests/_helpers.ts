@@ -133,6 +133,9 @@ export function run(
     child.stderr.on("data", (chunk) => stderr += chunk);
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+    // A child that exits before reading its input closes the pipe: that is
+    // its business (its exit code tells), not an uncaught EPIPE here.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
