@@ -26,7 +26,8 @@ import {
 import { isDescriptorShortage } from "./_descriptor_limit.ts";
 import { describe, toPath } from "./_path.ts";
 import { WriteScheduler } from "./_scheduler.ts";
-import type { AtomicWriteApi } from "./options.ts";
+import { acquire, type HeldLock, readCurrent } from "./_update_lock.ts";
+import type { AtomicWriteApi, FileLock } from "./options.ts";
 
 /** One scheduler for the process: every entry point shares the ordering. */
 const scheduler = new WriteScheduler(sameCoalesceShape);
@@ -253,6 +254,64 @@ export function createAtomicWrite<H>(
     return options;
   }
 
+  /** Takes the lock of `path` for a call whose options were checked. */
+  function lock(
+    path: string,
+    options: NormalizedOptions,
+    timeout: number,
+  ): Promise<HeldLock> {
+    return acquire(path, {
+      path,
+      backend: options.backend,
+      signal: options.signal,
+      timeout,
+      root: (options as { root?: unknown }).root,
+      linkItself: options.symlinks === "replace",
+    });
+  }
+
+  /**
+   * Under the lock: reads the content, asks `transform` for the new one and
+   * writes it with the normal protocol. An error anywhere leaves the file
+   * as it was; the lock is released in any case.
+   */
+  async function update(
+    fn: string,
+    path: string | URL,
+    transform: unknown,
+    options: unknown,
+    text: boolean,
+  ): Promise<void> {
+    const target = toPath(path);
+    const normalized = checkedOptions(target, options, "update", fn);
+    if (typeof transform !== "function") {
+      throw new TypeError(
+        `Expected "fn" to be a function, got ${describe(transform)}`,
+      );
+    }
+    normalized.signal?.throwIfAborted();
+    const held = await lock(target, normalized, normalized.lockTimeout);
+    let failed = true;
+    try {
+      const bytes = await readCurrent(
+        target,
+        normalized.backend,
+        (normalized as { root?: unknown }).root,
+      );
+      const current = text && bytes ? new TextDecoder().decode(bytes) : bytes;
+      const next = await transform(current);
+      const source = text
+        ? toDataSource(toTextSource(next), "text")
+        : toDataSource(next);
+      await writeData(target, source, normalized);
+      failed = false;
+    } finally {
+      // A release failure must not hide the error that ended the update.
+      if (failed) await held.release().catch(() => {});
+      else await held.release();
+    }
+  }
+
   return {
     writeFile(path, data, options) {
       return startWrite("writeFile", path, options, () => toDataSource(data));
@@ -298,6 +357,25 @@ export function createAtomicWrite<H>(
         context,
       );
       return new PendingFile(target, resolved, pending, normalized, scheduler);
+    },
+
+    updateFile(path, fn, options) {
+      return update("updateFile", path, fn, options, false);
+    },
+
+    updateTextFile(path, fn, options) {
+      return update("updateTextFile", path, fn, options, true);
+    },
+
+    async lockFile(path, options): Promise<FileLock> {
+      const target = toPath(path);
+      const normalized = checkedOptions(target, options, "lock", "lockFile");
+      const held = await lock(target, normalized, normalized.timeout);
+      return {
+        path: target,
+        release: held.release,
+        [Symbol.asyncDispose]: held.release,
+      };
     },
 
     async cleanupTemps(directory, options) {

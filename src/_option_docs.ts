@@ -72,6 +72,15 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     summary:
       "While a write to the file is in flight, later coalescing writes wait, and only the newest waiting data is written. Every caller settles once content at least as new as its own is committed. Calls differing in any other option are never merged. Not combinable with `append` or `createNew` (a `TypeError`): their data or their failure must not be dropped.",
   },
+  lockTimeout: {
+    default: "`Infinity`",
+    summary:
+      '`updateFile`/`updateTextFile` only: how many milliseconds to wait for the lock; then an `AtomicWriteError`, step `"lock"`, code `"ETIMEDOUT"`, and the file is untouched.',
+  },
+  timeout: {
+    default: "`Infinity`",
+    summary: "`lockFile` only: as `lockTimeout`.",
+  },
   olderThan: {
     default: "`600000`",
     summary:

@@ -13,7 +13,13 @@ import type { ProtocolOptions } from "./_protocol.ts";
 import type { Ownership } from "./options.ts";
 
 /** The kinds of call that take options. */
-export type CallKind = "write" | "writeSync" | "open" | "cleanup";
+export type CallKind =
+  | "write"
+  | "writeSync"
+  | "open"
+  | "update"
+  | "lock"
+  | "cleanup";
 
 /** Options after checking, as the API and the protocol read them. */
 export interface NormalizedOptions extends ProtocolOptions {
@@ -21,6 +27,10 @@ export interface NormalizedOptions extends ProtocolOptions {
   coalesce: boolean;
   /** `cleanupTemps` only. */
   olderThan: number;
+  /** `updateFile` and `updateTextFile` only: milliseconds. */
+  lockTimeout: number;
+  /** `lockFile` only: milliseconds. */
+  timeout: number;
   /** The backend for this call (OPFS: bound to its `root` and `locks`). */
   backend: Backend;
 }
@@ -42,8 +52,8 @@ interface OptionRule {
   check(value: unknown, context: CheckContext): unknown;
 }
 
-const WRITES: readonly CallKind[] = ["write", "writeSync", "open"];
-const ASYNC_WRITES: readonly CallKind[] = ["write", "open"];
+const WRITES: readonly CallKind[] = ["write", "writeSync", "open", "update"];
+const ASYNC_WRITES: readonly CallKind[] = ["write", "open", "update"];
 
 function boolean(name: string) {
   return (value: unknown) => {
@@ -64,6 +74,21 @@ function oneOf(name: string, allowed: readonly string[]) {
         `Expected option "${name}" to be ${
           allowed.map((v) => `"${v}"`).join(" or ")
         }, got ${describe(value)}`,
+      );
+    }
+    return value;
+  };
+}
+
+/** A wait in milliseconds: a non-negative number, Infinity by default. */
+function milliseconds(name: string) {
+  return (value: unknown) => {
+    if (value === undefined) return Infinity;
+    if (typeof value !== "number" || !(value >= 0)) {
+      throw new RangeError(
+        `Expected option "${name}" to be a non-negative number of milliseconds, got ${
+          describe(value)
+        }`,
       );
     }
     return value;
@@ -207,7 +232,7 @@ const RULES: readonly OptionRule[] = [
   },
   {
     name: "signal",
-    calls: [...ASYNC_WRITES, "cleanup"],
+    calls: [...ASYNC_WRITES, "lock", "cleanup"],
     aliases: ["abortSignal", "abort"],
     coalesceKey: true,
     check(value) {
@@ -226,6 +251,18 @@ const RULES: readonly OptionRule[] = [
     calls: ["write"],
     aliases: ["debounce", "throttle", "merge"],
     check: boolean("coalesce"),
+  },
+  {
+    name: "lockTimeout",
+    calls: ["update"],
+    aliases: ["timeout", "wait", "lockWait"],
+    check: milliseconds("lockTimeout"),
+  },
+  {
+    name: "timeout",
+    calls: ["lock"],
+    aliases: ["lockTimeout", "wait"],
+    check: milliseconds("timeout"),
   },
   {
     name: "olderThan",

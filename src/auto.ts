@@ -126,6 +126,85 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
 export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
 
 /**
+ * Replaces the file at `path` with what `fn` makes of its current content,
+ * as one step against every other `updateFile`, `updateTextFile` and
+ * `lockFile` of the file: in this process, in other processes and runtimes
+ * (through the lock file `.NAME.lock` beside the target) and, in OPFS, in
+ * other tabs and workers (through a Web Lock). The content is read under the
+ * lock, and the new content written with the normal atomic protocol. A lock
+ * left by a process that died is broken automatically (see the README,
+ * "Locked updates").
+ *
+ * @param path The file to update.
+ * @param fn Gets the current bytes (`undefined` if there is no file) and
+ * returns the new content (any data `writeFile` takes).
+ * @param options The write options plus `signal` and `lockTimeout`; see
+ * {@linkcode UpdateOptions}.
+ * @returns A promise that resolves once the new content is written and the
+ * lock released.
+ * @throws {AtomicWriteError} Step `"lock"`, code `"ETIMEDOUT"`, when
+ * `lockTimeout` expires; or a failed write. The file is then untouched.
+ * An abort rejects with the signal's reason, and an error of `fn` is
+ * rethrown; both leave the file untouched.
+ *
+ * @example Count across processes
+ * ```ts
+ * import { updateFile } from "@atomic-write/atomic-write";
+ * const path = `${await Deno.makeTempDir()}/count`;
+ * await updateFile(path, (old) => String(Number(old ? new TextDecoder().decode(old) : 0) + 1));
+ * console.assert((await Deno.readTextFile(path)) === "1");
+ * ```
+ */
+export const updateFile: AtomicWriteApi["updateFile"] = api.updateFile;
+
+/**
+ * Like {@linkcode updateFile}, with the content as UTF-8 text.
+ *
+ * @param path The file to update.
+ * @param fn Gets the current text (`undefined` if there is no file) and
+ * returns the new text.
+ * @param options See {@linkcode UpdateOptions}.
+ * @returns A promise that resolves once the new text is written.
+ * @throws {AtomicWriteError} As for `updateFile`.
+ *
+ * @example Update a JSON file
+ * ```ts
+ * import { updateTextFile } from "@atomic-write/atomic-write";
+ * const path = `${await Deno.makeTempDir()}/state.json`;
+ * await updateTextFile(path, (old) => {
+ *   const state = old === undefined ? { visits: 0 } : JSON.parse(old);
+ *   state.visits++;
+ *   return JSON.stringify(state);
+ * }, { lockTimeout: 5_000 });
+ * console.assert(JSON.parse(await Deno.readTextFile(path)).visits === 1);
+ * ```
+ */
+export const updateTextFile: AtomicWriteApi["updateTextFile"] =
+  api.updateTextFile;
+
+/**
+ * Takes the lock that {@linkcode updateFile} takes, until `release()`, for
+ * updates that are more than one write. Plain writes ignore the lock.
+ *
+ * @param path The file to lock (it need not exist).
+ * @param options See {@linkcode LockOptions}.
+ * @returns The held lock.
+ * @throws {AtomicWriteError} Step `"lock"`, code `"ETIMEDOUT"`, when
+ * `timeout` expires; an abort rejects with the signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { lockFile, writeTextFile } from "@atomic-write/atomic-write";
+ * const path = `${await Deno.makeTempDir()}/data.txt`;
+ * {
+ *   await using _lock = await lockFile(path, { timeout: 1_000 });
+ *   await writeTextFile(path, "written under the lock");
+ * }
+ * ```
+ */
+export const lockFile: AtomicWriteApi["lockFile"] = api.lockFile;
+
+/**
  * Removes the temp files that a crash left in `directory`: only names of
  * this library's pattern (`.NAME.XXXXXXXXXXXXXXXX.atomic-tmp`), only regular
  * files, only those not modified for `olderThan` milliseconds.

@@ -32,6 +32,13 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
   api.writeTextFileSync;
 /** `openAtomic` of `mod.ts`, writing to OPFS. */
 export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
+/** `updateFile` of `mod.ts`, in OPFS (across tabs and workers, with Web Locks). */
+export const updateFile: AtomicWriteApi["updateFile"] = api.updateFile;
+/** `updateTextFile` of `mod.ts`, in OPFS (across tabs and workers, with Web Locks). */
+export const updateTextFile: AtomicWriteApi["updateTextFile"] =
+  api.updateTextFile;
+/** `lockFile` of `mod.ts`, in OPFS (across tabs and workers, with Web Locks). */
+export const lockFile: AtomicWriteApi["lockFile"] = api.lockFile;
 /** `cleanupTemps` of `mod.ts`, for an OPFS directory. */
 export const cleanupTemps: AtomicWriteApi["cleanupTemps"] = api.cleanupTemps;
 

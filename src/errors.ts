@@ -25,6 +25,8 @@ import { errorCode } from "./_errno.ts";
  *   step fails the target already holds the NEW content, but its durability is
  *   not guaranteed.
  * - `"cleanup"`: removing a stale temp file in `cleanupTemps`.
+ * - `"lock"`: taking the lock of `updateFile`, `updateTextFile` or
+ *   `lockFile` (code `"ETIMEDOUT"` when `lockTimeout`/`timeout` expired).
  *
  * @example
  * ```ts
@@ -46,7 +48,8 @@ export type AtomicWriteStep =
   | "close"
   | "rename"
   | "sync-directory"
-  | "cleanup";
+  | "cleanup"
+  | "lock";
 
 /**
  * A write that failed. Unless `step` is `"sync-directory"`, the target still

@@ -35,6 +35,13 @@ export const writeTextFileSync: AtomicWriteApi["writeTextFileSync"] =
   api.writeTextFileSync;
 /** `openAtomic` of `mod.ts`, bound to the Node backend. */
 export const openAtomic: AtomicWriteApi["openAtomic"] = api.openAtomic;
+/** `updateFile` of `mod.ts`, bound to the Node backend. */
+export const updateFile: AtomicWriteApi["updateFile"] = api.updateFile;
+/** `updateTextFile` of `mod.ts`, bound to the Node backend. */
+export const updateTextFile: AtomicWriteApi["updateTextFile"] =
+  api.updateTextFile;
+/** `lockFile` of `mod.ts`, bound to the Node backend. */
+export const lockFile: AtomicWriteApi["lockFile"] = api.lockFile;
 /** `cleanupTemps` of `mod.ts`, bound to the Node backend. */
 export const cleanupTemps: AtomicWriteApi["cleanupTemps"] = api.cleanupTemps;
 

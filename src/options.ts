@@ -407,6 +407,67 @@ export interface WriteOptions extends OpenOptions {
 }
 
 /**
+ * Options of `updateFile` and `updateTextFile`: those of the write (without
+ * `coalesce`, since an update must not be dropped) plus the lock's wait.
+ *
+ * @example
+ * ```ts
+ * import { type UpdateOptions, updateTextFile } from "@atomic-write/atomic-write";
+ * const options: UpdateOptions = { lockTimeout: 5_000 };
+ * await updateTextFile(await Deno.makeTempFile(), (old) => `${old}!`, options);
+ * ```
+ */
+export interface UpdateOptions extends OpenOptions {
+  /**
+   * How long to wait for the lock, in milliseconds. When it expires the call
+   * rejects with an `AtomicWriteError` of step `"lock"` and code
+   * `"ETIMEDOUT"`, and the file is untouched.
+   *
+   * @default {Infinity}
+   */
+  lockTimeout?: number;
+}
+
+/**
+ * Options of `lockFile`.
+ *
+ * @example
+ * ```ts
+ * import { type LockOptions, lockFile } from "@atomic-write/atomic-write";
+ * const options: LockOptions = { timeout: 1_000 };
+ * await using _lock = await lockFile(await Deno.makeTempFile(), options);
+ * ```
+ */
+export interface LockOptions {
+  /**
+   * Stops waiting for the lock: the call rejects with the signal's reason.
+   * Once the lock is held the signal has no effect.
+   */
+  signal?: AbortSignal;
+  /**
+   * How long to wait, in milliseconds; then an `AtomicWriteError` of step
+   * `"lock"` and code `"ETIMEDOUT"`.
+   *
+   * @default {Infinity}
+   */
+  timeout?: number;
+}
+
+/**
+ * The lock of one file, held until `release()` or disposal. Other
+ * `lockFile`, `updateFile` and `updateTextFile` calls for the file, in any
+ * process, runtime or (OPFS) tab, wait meanwhile; plain writes do not.
+ */
+export interface FileLock extends AsyncDisposable {
+  /** The path given to `lockFile`. */
+  readonly path: string;
+  /** Releases the lock (removes the lock file); later calls do nothing. */
+  release(): Promise<void>;
+  /** Releases the lock. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
  * Options of the synchronous variants: no `signal`, no `coalesce`.
  *
  * @example
@@ -547,6 +608,20 @@ export interface AtomicWriteApi {
   ): void;
   /** Opens a pending file that replaces the target on `commit()`. */
   openAtomic(path: string | URL, options?: OpenOptions): Promise<AtomicFile>;
+  /** Replaces a file with what `fn` makes of its content, under its lock. */
+  updateFile(
+    path: string | URL,
+    fn: (current: Uint8Array | undefined) => WriteData | Promise<WriteData>,
+    options?: UpdateOptions,
+  ): Promise<void>;
+  /** `updateFile` for UTF-8 text. */
+  updateTextFile(
+    path: string | URL,
+    fn: (current: string | undefined) => string | Promise<string>,
+    options?: UpdateOptions,
+  ): Promise<void>;
+  /** Takes a file's lock, as `updateFile` does, until released. */
+  lockFile(path: string | URL, options?: LockOptions): Promise<FileLock>;
   /** Removes stale temp files left by a crash; returns their paths. */
   cleanupTemps(
     directory: string | URL,
