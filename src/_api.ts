@@ -388,7 +388,12 @@ export function createAtomicWrite<H>(
       );
       normalized.signal?.throwIfAborted();
       return await runAsync(
-        removeStaleTemps(path, normalized.olderThan, Date.now()),
+        removeStaleTemps(
+          path,
+          normalized.olderThan,
+          Date.now(),
+          normalized.busyRetry,
+        ),
         normalized.backend,
         { path, signal: normalized.signal },
       );

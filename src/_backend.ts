@@ -92,11 +92,17 @@ export interface Primitives<H = unknown> {
    */
   writerAlive?(path: string): boolean | undefined;
   /**
-   * Whether the writer that created the temp file `path` still runs: true
-   * (keep the file), false (it is gone: the file is garbage), undefined (no
-   * way to tell; `cleanupTemps` then goes by age). Absent: never tells.
+   * Whether `path` is a mount point (a bind-mounted file), which a rename
+   * cannot replace. Absent where there are no mount points (OPFS).
    */
-  writerAlive?(path: string): boolean | undefined;
+  isMountPoint?(path: string): boolean;
+  /**
+   * Replaces the content of the existing file `to` IN PLACE with that of
+   * `from` (the same inode, so its owner and bits stay): opens `to` for
+   * writing with truncation, never creating it, copies, and fsyncs `to` when
+   * `sync`. Not atomic; only for a target that is a mount point.
+   */
+  copyInPlace?(from: string, to: string, sync: boolean): void;
 }
 
 /** The same primitives returning promises. */

@@ -57,6 +57,17 @@ export const OPTION_DOCS: Readonly<Record<string, OptionDoc>> = {
     summary:
       '`"follow"` writes through to the link\'s final target and keeps the link (a dangling link\'s target is created); `"replace"` replaces the link itself with a regular file.',
   },
+  mountedTarget: {
+    default: '`"error"`',
+    summary:
+      'A target that is itself a mount point (a bind-mounted file: Docker, Flatpak, Kubernetes ConfigMaps) cannot be renamed over (`EBUSY`/`EXDEV`). `"error"`: an `AtomicWriteError`, step `"rename"`, whose message names this option. `"copy"`: only then, the fsynced temp file is copied into the target IN PLACE (same inode, owner and bits) and the target fsynced: NOT atomic, a crash during the copy leaves a torn file. See [Bind-mounted files](#bind-mounted-files). Not in OPFS.',
+  },
+  busyRetry: {
+    default:
+      "`{ attempts: 8 }` on Windows and in OPFS (1.27 s); no retry elsewhere",
+    summary:
+      "`{ attempts, totalTime? }` or `false`: how often a rename, or an unlink of a temp file (also in `cleanupTemps`), that fails with `EPERM`/`EACCES`/`EBUSY` is tried, waiting 10 ms, doubling up to 1 s per wait, at most `totalTime` ms in all. See [Retries](#retries-of-busy-files).",
+  },
   encoding: {
     default: '`"utf-8"`',
     summary:

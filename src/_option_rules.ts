@@ -9,7 +9,12 @@
 
 import type { Backend } from "./_backend.ts";
 import { describe } from "./_path.ts";
-import type { ProtocolOptions } from "./_protocol.ts";
+import {
+  NO_RETRY,
+  type ProtocolOptions,
+  type RetryPolicy,
+  TRANSIENT_BUSY_RETRY,
+} from "./_protocol.ts";
 import type { Ownership } from "./options.ts";
 
 /** The kinds of call that take options. */
@@ -212,6 +217,71 @@ const RULES: readonly OptionRule[] = [
     aliases: ["followSymlinks", "symlink", "dereference"],
     coalesceKey: true,
     check: oneOf("symlinks", ["follow", "replace"]),
+  },
+  {
+    name: "mountedTarget",
+    calls: WRITES,
+    aliases: ["bindMount", "inPlace", "inPlaceFallback", "mounted"],
+    coalesceKey: true,
+    check(value, { backend }) {
+      const policy = oneOf("mountedTarget", ["error", "copy"])(value);
+      if (policy === "copy" && !backend.async.copyInPlace) {
+        throw unsupported("mountedTarget", backend);
+      }
+      return policy;
+    },
+  },
+  {
+    name: "busyRetry",
+    calls: [...WRITES, "cleanup"],
+    aliases: ["retry", "retries", "renameRetry", "maxRetries"],
+    coalesceKey: true,
+    check(value, { backend }) {
+      if (value === undefined) {
+        return backend.capabilities.retryBusyRename
+          ? TRANSIENT_BUSY_RETRY
+          : NO_RETRY;
+      }
+      if (value === false) return NO_RETRY;
+      if (typeof value !== "object" || value === null) {
+        throw new TypeError(
+          `Expected option "busyRetry" to be { attempts, totalTime? } or false, got ${
+            describe(value)
+          }`,
+        );
+      }
+      for (const key in value) {
+        if (key !== "attempts" && key !== "totalTime") {
+          throw new TypeError(
+            `Unknown key "${key}" in option "busyRetry" (keys: attempts, totalTime)`,
+          );
+        }
+      }
+      const { attempts, totalTime } = value as Record<string, unknown>;
+      if (
+        !Number.isInteger(attempts) || (attempts as number) < 1 ||
+        (attempts as number) > 1000
+      ) {
+        throw new RangeError(
+          `Expected option "busyRetry.attempts" to be an integer from 1 to 1000 (1: no retry), got ${
+            describe(attempts)
+          }`,
+        );
+      }
+      if (
+        totalTime !== undefined &&
+        !(typeof totalTime === "number" && totalTime >= 0 &&
+          Number.isFinite(totalTime))
+      ) {
+        throw new RangeError(
+          `Expected option "busyRetry.totalTime" to be a non-negative finite number of milliseconds, got ${
+            describe(totalTime)
+          }`,
+        );
+      }
+      // A copy: a caller changing the object later changes nothing.
+      return { attempts, totalTime } as RetryPolicy;
+    },
   },
   {
     name: "encoding",
@@ -449,6 +519,10 @@ export function sameCoalesceShape(a: unknown, b: unknown): boolean {
     if (p === q) return true;
     if (typeof p !== "object" || typeof q !== "object" || !p || !q) {
       return false;
+    }
+    if (key === "busyRetry") {
+      const [o, r] = [p as RetryPolicy, q as RetryPolicy];
+      return o.attempts === r.attempts && o.totalTime === r.totalTime;
     }
     const [o, r] = [p as Ownership, q as Ownership];
     return key === "chown" && o.uid === r.uid && o.gid === r.gid;

@@ -140,7 +140,34 @@ export interface ProtocolOptions {
   create: boolean;
   /** The target must not exist, and is never replaced (Deno's `createNew`). */
   createNew: boolean;
+  /** Retries of renames and unlinks that fail with EPERM, EACCES or EBUSY. */
+  busyRetry: RetryPolicy;
+  /** A target that is a mount point: fail, or copy the data in place. */
+  mountedTarget: "error" | "copy";
 }
+
+/**
+ * How often a rename or unlink that failed with EPERM, EACCES or EBUSY is
+ * tried in all, and for how long: waits of 10 ms, doubling up to 1 s each,
+ * in all at most `totalTime` milliseconds (when set).
+ */
+export interface RetryPolicy {
+  attempts: number;
+  totalTime: number | undefined;
+}
+
+/** One attempt: on Linux these errors are real (permissions, mount points). */
+export const NO_RETRY: RetryPolicy = { attempts: 1, totalTime: undefined };
+
+/**
+ * Where busy failures are transient (`retryBusyRename`: Windows, whose
+ * readers, indexers and virus scanners hold files open for a moment; OPFS):
+ * 8 attempts with 10, 20 ... 640 ms between them, 1.27 s in all.
+ */
+export const TRANSIENT_BUSY_RETRY: RetryPolicy = {
+  attempts: 8,
+  totalTime: undefined,
+};
 
 const MAX_SYMLINK_HOPS = 40;
 
@@ -281,6 +308,8 @@ export interface PendingTemp {
   copied: boolean;
   /** Commit with `link` (never replacing), for `createNew`. */
   noReplace: boolean;
+  retry: RetryPolicy;
+  mountedTarget: "error" | "copy";
 }
 
 const CREATE_ATTEMPTS = 4;
@@ -356,6 +385,8 @@ export function* createTemp(
     size: 0,
     copied: copyFrom !== undefined,
     noReplace: options.createNew,
+    retry: options.busyRetry,
+    mountedTarget: options.mountedTarget,
   };
   try {
     yield* applyOwnerAndMode(pending, kept, options, existing, capabilities);
@@ -524,8 +555,47 @@ function* writeBlobStream(pending: PendingTemp, blob: Blob): Steps<void> {
   }
 }
 
-const RENAME_ATTEMPTS = 8;
 const BUSY_CODES = new Set(["EPERM", "EACCES", "EBUSY"]);
+/** What a rename onto a mount point gives: EBUSY on Linux, EXDEV elsewhere. */
+const MOUNT_POINT_CODES = new Set(["EBUSY", "EXDEV"]);
+const FIRST_RETRY_DELAY = 10;
+const MAX_RETRY_DELAY = 1000;
+
+/** Runs `action`, trying it again on EPERM, EACCES or EBUSY as `policy` says. */
+function* retryBusy<T>(policy: RetryPolicy, action: () => Steps<T>): Steps<T> {
+  let waited = 0;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return yield* action();
+    } catch (error) {
+      const busy = error instanceof AtomicWriteError &&
+        BUSY_CODES.has(error.code ?? "");
+      const left = (policy.totalTime ?? Infinity) - waited;
+      if (!busy || attempt >= policy.attempts || left <= 0) throw error;
+      const delay = Math.min(
+        FIRST_RETRY_DELAY * 2 ** (attempt - 1),
+        MAX_RETRY_DELAY,
+        left,
+      );
+      waited += delay;
+      yield { kind: "sleep", milliseconds: delay };
+    }
+  }
+}
+
+/** Removes a file, retrying busy failures; gives the error back. */
+function* removeWithRetry(
+  path: string,
+  policy: RetryPolicy,
+): Steps<{ error?: AtomicWriteError }> {
+  try {
+    yield* retryBusy(policy, () => call("cleanup", "remove", path));
+    return {};
+  } catch (error) {
+    if (error instanceof AtomicWriteError) return { error };
+    throw error;
+  }
+}
 
 /**
  * Steps 4 to 6: fsync, close, rename over the target, fsync the directory.
@@ -544,7 +614,12 @@ export function* commitTemp(
     if (pending.noReplace) {
       yield* call("rename", "link", pending.tempPath, pending.resolved.target);
     } else {
-      yield* renameWithRetry(pending, capabilities);
+      const mountPoint = yield* renameWithRetry(pending);
+      if (mountPoint) {
+        yield* copyIntoMountPoint(pending, durability, mountPoint);
+        // No directory entry changed: there is no directory to fsync.
+        return;
+      }
     }
     pending.state = "renamed";
   } catch (error) {
@@ -555,38 +630,79 @@ export function* commitTemp(
     // The target now holds the data under its own name; the temp name is a
     // second link to it (gone already in OPFS). A failure to remove it
     // leaves only a name that cleanupTemps removes: the write itself is done.
-    yield* attempt("cleanup", "remove", pending.tempPath);
+    yield* removeWithRetry(pending.tempPath, pending.retry);
   }
   if (durability === "full" && capabilities.syncDirectory) {
     yield* call("sync-directory", "syncDirectory", pending.resolved.directory);
   }
 }
 
+/**
+ * Renames the temp file over the target, retrying busy failures (Windows:
+ * a reader, indexer or virus scanner holding the target open makes the
+ * rename fail for a moment). A target that is a mount point (a bind-mounted
+ * file) is never retried, since no retry can help: its error is returned.
+ */
 function* renameWithRetry(
   pending: PendingTemp,
-  capabilities: Capabilities,
-): Steps<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return yield* call(
-        "rename",
-        "rename",
-        pending.tempPath,
-        pending.resolved.target,
-      );
-    } catch (error) {
-      // Windows: a reader, indexer or virus scanner holding the target open
-      // makes the rename fail for a moment. Back off: 10 ms, 20 ms ... ~1.3 s.
-      const busy = error instanceof AtomicWriteError &&
-        BUSY_CODES.has(error.code ?? "");
-      if (
-        !busy || !capabilities.retryBusyRename || attempt === RENAME_ATTEMPTS
-      ) {
-        throw error;
-      }
-      yield { kind: "sleep", milliseconds: 10 * 2 ** (attempt - 1) };
+): Steps<AtomicWriteError | undefined> {
+  const { tempPath, resolved } = pending;
+  return yield* retryBusy(pending.retry, function* () {
+    const renamed = yield* attempt(
+      "rename",
+      "rename",
+      tempPath,
+      resolved.target,
+    );
+    if (!renamed.error) return undefined;
+    if (MOUNT_POINT_CODES.has(renamed.error.code ?? "")) {
+      // A backend without the check fails the call: not a mount point.
+      const check = yield* attempt("rename", "isMountPoint", resolved.target);
+      if (check.value === true) return renamed.error;
     }
+    throw renamed.error;
+  });
+}
+
+/**
+ * A target that is a mount point: an error that names the remedy, or with
+ * `mountedTarget: "copy"` the fsynced temp file's bytes copied into the
+ * target in place (its inode, owner and bits stay) and fsynced. Not atomic:
+ * a crash during the copy leaves a torn target.
+ */
+function* copyIntoMountPoint(
+  pending: PendingTemp,
+  durability: Durability,
+  renameError: AtomicWriteError,
+): Steps<void> {
+  const { path, target } = pending.resolved;
+  if (pending.mountedTarget !== "copy") {
+    throw new AtomicWriteError(
+      path,
+      "rename",
+      renameError.cause,
+      `"${target}" is a mount point (a bind-mounted file), which a rename cannot replace: pass the option mountedTarget: "copy" to write it in place, without atomicity`,
+    );
   }
+  const copied = yield* attempt(
+    "rename",
+    "copyInPlace",
+    pending.tempPath,
+    target,
+    durability !== "none",
+  );
+  if (copied.error) {
+    const cause = copied.error.cause;
+    throw new AtomicWriteError(
+      path,
+      "rename",
+      cause,
+      `copying into the mount point "${target}" in place failed, so it may hold part of the new content: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+    );
+  }
+  yield* discardTemp(pending);
 }
 
 /** Step 7: closes and removes the temp file. Never throws. */
@@ -600,7 +716,7 @@ export function* discardTemp(pending: PendingTemp): Steps<void> {
     }
   }
   pending.state = "discarded";
-  yield* attempt("cleanup", "remove", pending.tempPath);
+  yield* removeWithRetry(pending.tempPath, pending.retry);
 }
 
 /** The whole protocol for one write whose data is known up front. */
@@ -629,6 +745,7 @@ export function* removeStaleTemps(
   directory: string,
   olderThan: number,
   now: number,
+  retry: RetryPolicy = NO_RETRY,
 ): Steps<string[]> {
   const removed: string[] = [];
   const names = yield* call("cleanup", "readDirectory", directory);
@@ -646,7 +763,7 @@ export function* removeStaleTemps(
       alive === undefined && olderThan > 0 &&
       now - info.value.mtimeMs < olderThan
     ) continue;
-    const result = yield* attempt("cleanup", "remove", path);
+    const result = yield* removeWithRetry(path, retry);
     if (!result.error) removed.push(path);
     // Gone meanwhile, or busy (OPFS: open in another context): not stale.
     else if (result.error.code !== "ENOENT" && result.error.code !== "EBUSY") {

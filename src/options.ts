@@ -306,6 +306,59 @@ export interface OpenOptions {
   symlinks?: SymlinkPolicy;
 
   /**
+   * What to do when the target is itself a mount point (a bind-mounted file:
+   * Docker `-v file:file`, Flatpak, Kubernetes ConfigMaps and secrets), which
+   * no rename can replace (`EBUSY` on Linux, `EXDEV` elsewhere).
+   *
+   * - `"error"`: fail with an `AtomicWriteError` (step `"rename"`, the
+   *   rename's code) whose message names this option; the target keeps its
+   *   old content.
+   * - `"copy"`: write the target IN PLACE: the new content, already complete
+   *   and fsynced in the temp file, is copied into the target (opened with
+   *   truncation), which is then fsynced, and the temp file removed. The
+   *   target keeps its inode, owner and permission bits (`mode` and `chown`
+   *   do not apply to it). This is NOT atomic: a crash or a failure during
+   *   the copy leaves a torn target, and readers can see it half written.
+   *   Only a rename that failed with `EBUSY`/`EXDEV` onto a target that is a
+   *   mount point falls back to the copy; every other write stays atomic.
+   *
+   * Not available in OPFS, which has no mount points.
+   *
+   * @default {"error"}
+   *
+   * @example Save a config file that may be bind-mounted into a container
+   * ```ts
+   * import { writeFile } from "@atomic-write/atomic-write";
+   * const path = await Deno.makeTempFile();
+   * // An ordinary file is still replaced atomically.
+   * await writeFile(path, "port = 8080\n", { mountedTarget: "copy" });
+   * ```
+   */
+  mountedTarget?: "error" | "copy";
+
+  /**
+   * Retries of a rename or an unlink (of the temp file) that fails with
+   * `EPERM`, `EACCES` or `EBUSY`, as it does on Windows while a virus
+   * scanner, an indexer or a reader holds the file open. `attempts` counts
+   * every try (1: no retry); between them the write waits 10 ms, doubling up
+   * to 1 s per wait, and at most `totalTime` milliseconds in all (when set).
+   * After the last attempt the write fails with that error (step `"rename"`),
+   * the target keeping its old content. `false` is `{ attempts: 1 }`.
+   *
+   * @default {{ attempts: 8 } on Windows and in OPFS (waits of 10 to 640 ms,
+   * 1.27 s in all); no retry elsewhere, where these errors are lasting
+   * (permissions, a mount point)}
+   *
+   * @example Wait up to 5 seconds for a busy file
+   * ```ts
+   * import { writeFile } from "@atomic-write/atomic-write";
+   * const path = await Deno.makeTempFile();
+   * await writeFile(path, "x", { busyRetry: { attempts: 20, totalTime: 5000 } });
+   * ```
+   */
+  busyRetry?: { attempts: number; totalTime?: number } | false;
+
+  /**
    * Cancels the write. An abort before the rename rejects with the signal's
    * reason, keeps the old file and removes the temp file. An abort after the
    * rename has no effect: the write then completes.
@@ -505,6 +558,21 @@ export interface CleanupOptions {
    * ```
    */
   olderThan?: number;
+
+  /**
+   * Retries of an unlink that fails with `EPERM`, `EACCES` or `EBUSY`; as
+   * the write option of the same name.
+   *
+   * @default {{ attempts: 8 } on Windows and in OPFS; no retry elsewhere}
+   *
+   * @example
+   * ```ts
+   * import { cleanupTemps } from "@atomic-write/atomic-write";
+   * const dir = await Deno.makeTempDir();
+   * await cleanupTemps(dir, { busyRetry: { attempts: 5, totalTime: 1000 } });
+   * ```
+   */
+  busyRetry?: { attempts: number; totalTime?: number } | false;
 
   /**
    * Browser (OPFS) only: the directory handle that `directory` resolves

@@ -7,6 +7,7 @@ import type {
   Primitives,
 } from "../_backend.ts";
 import { processOwner, processWriterAlive } from "../_process_owner.ts";
+import { COPY_CHUNK, isMountPoint } from "../_mount_point.ts";
 
 /** An open temp file: Deno's file and its path. */
 export interface DenoHandle {
@@ -38,6 +39,23 @@ function toInfo(info: Deno.FileInfo): EntryInfo {
 function missingAsUndefined(error: unknown): undefined {
   if (error instanceof Deno.errors.NotFound) return undefined;
   throw error;
+}
+
+function mountPoint(path: string): boolean {
+  return isMountPoint(path, {
+    device: (file) => Deno.statSync(file).dev,
+    mountInfo: () => {
+      // Asked first, so that a program without read access to /proc is not
+      // prompted for it.
+      const file = "/proc/self/mountinfo";
+      const { state } = Deno.permissions.querySync({
+        name: "read",
+        path: file,
+      });
+      if (state !== "granted") throw new Error("no read access to /proc");
+      return Deno.readTextFileSync(file);
+    },
+  });
 }
 
 const syncPrimitives: Primitives<DenoHandle> = {
@@ -104,6 +122,27 @@ const syncPrimitives: Primitives<DenoHandle> = {
   remove: (path) => Deno.removeSync(path),
   readDirectory: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),
   writerAlive: processWriterAlive,
+  isMountPoint: mountPoint,
+  copyInPlace: (from, to, sync) => {
+    const source = Deno.openSync(from, { read: true });
+    try {
+      // Without create: a target gone meanwhile is not created.
+      const target = Deno.openSync(to, { write: true, truncate: true });
+      try {
+        const buffer = new Uint8Array(COPY_CHUNK);
+        for (let read; (read = source.readSync(buffer)) !== null;) {
+          for (let at = 0; at < read;) {
+            at += target.writeSync(buffer.subarray(at, read));
+          }
+        }
+        if (sync) target.syncSync();
+      } finally {
+        target.close();
+      }
+    } finally {
+      source.close();
+    }
+  },
 };
 
 const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
@@ -157,6 +196,27 @@ const asyncPrimitives: AsyncPrimitives<DenoHandle> = {
   },
   // A few small reads of /proc: not worth the thread pool.
   writerAlive: (path) => Promise.resolve(processWriterAlive(path)),
+  // Only after a rename failed with EBUSY/EXDEV: the same.
+  isMountPoint: (path) => Promise.resolve(mountPoint(path)),
+  copyInPlace: async (from, to, sync) => {
+    const source = await Deno.open(from, { read: true });
+    try {
+      const target = await Deno.open(to, { write: true, truncate: true });
+      try {
+        const buffer = new Uint8Array(COPY_CHUNK);
+        for (let read; (read = await source.read(buffer)) !== null;) {
+          for (let at = 0; at < read;) {
+            at += await target.write(buffer.subarray(at, read));
+          }
+        }
+        if (sync) await target.sync();
+      } finally {
+        target.close();
+      }
+    } finally {
+      source.close();
+    }
+  },
 };
 
 /** Creates the Deno backend; throws outside Deno. */

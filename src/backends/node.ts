@@ -15,6 +15,7 @@ import type {
   Primitives,
 } from "../_backend.ts";
 import { processOwner, processWriterAlive } from "../_process_owner.ts";
+import { COPY_CHUNK, isMountPoint } from "../_mount_point.ts";
 
 /** An open temp file: its descriptor and its path. */
 export interface NodeHandle {
@@ -67,9 +68,16 @@ function isMissing(error: unknown): boolean {
   return (error as { code?: string })?.code === "ENOENT";
 }
 
+function mountPoint(fs: typeof NodeFs, path: string): boolean {
+  return isMountPoint(path, {
+    device: (file) => fs.statSync(file).dev,
+    mountInfo: () => fs.readFileSync("/proc/self/mountinfo", "utf8"),
+  });
+}
+
 /** Primitives over the synchronous `node:fs` calls. */
 function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
-  const { COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+  const { COPYFILE_EXCL, COPYFILE_FICLONE, O_TRUNC, O_WRONLY } = fs.constants;
   const statOrUndefined = (stat: () => NodeFs.Stats) => {
     try {
       return toInfo(stat());
@@ -124,6 +132,27 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
     remove: (path) => fs.unlinkSync(path),
     readDirectory: (path) => fs.readdirSync(path),
     writerAlive: processWriterAlive,
+    isMountPoint: (path) => mountPoint(fs, path),
+    copyInPlace: (from, to, sync) => {
+      const source = fs.openSync(from, "r");
+      try {
+        // Without O_CREAT: a target gone meanwhile is not created.
+        const target = fs.openSync(to, O_WRONLY | O_TRUNC);
+        try {
+          const buffer = new Uint8Array(COPY_CHUNK);
+          for (let read; (read = fs.readSync(source, buffer)) > 0;) {
+            for (let at = 0; at < read;) {
+              at += fs.writeSync(target, buffer, at, read - at);
+            }
+          }
+          if (sync) fs.fsyncSync(target);
+        } finally {
+          fs.closeSync(target);
+        }
+      } finally {
+        fs.closeSync(source);
+      }
+    },
   };
 }
 
@@ -132,7 +161,7 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
  * (no FileHandle objects) and sharing plain descriptors with the sync form.
  */
 function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
-  const { COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+  const { COPYFILE_EXCL, COPYFILE_FICLONE, O_TRUNC, O_WRONLY } = fs.constants;
   const call = <T>(
     start: (done: (error: Error | null, value?: T) => void) => void,
   ) =>
@@ -202,6 +231,35 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
     readDirectory: (path) => call<string[]>((done) => fs.readdir(path, done)),
     // A few small reads of /proc: not worth the thread pool.
     writerAlive: (path) => Promise.resolve(processWriterAlive(path)),
+    // Only after a rename failed with EBUSY/EXDEV: the same.
+    isMountPoint: (path) => Promise.resolve(mountPoint(fs, path)),
+    copyInPlace: async (from, to, sync) => {
+      const source = await call<number>((done) => fs.open(from, "r", done));
+      try {
+        const target = await call<number>((done) =>
+          fs.open(to, O_WRONLY | O_TRUNC, done)
+        );
+        try {
+          const buffer = new Uint8Array(COPY_CHUNK);
+          while (true) {
+            const read = await call<number>((done) =>
+              fs.read(source, buffer, 0, buffer.length, null, done)
+            );
+            if (read === 0) break;
+            for (let at = 0; at < read;) {
+              at += await call<number>((done) =>
+                fs.write(target, buffer, at, read - at, done)
+              );
+            }
+          }
+          if (sync) await call<void>((done) => fs.fsync(target, done));
+        } finally {
+          fs.closeSync(target);
+        }
+      } finally {
+        fs.closeSync(source);
+      }
+    },
   };
 }
 
