@@ -352,7 +352,7 @@ const RULES: readonly OptionRule[] = [
   },
   {
     name: "root",
-    calls: [...WRITES, "cleanup"],
+    calls: [...WRITES, "lock", "cleanup"],
     check(value) {
       if (
         value !== undefined &&

@@ -479,4 +479,49 @@ export const portableCases: PortableCase[] = [
       check(names.length === 0, `temp files left: ${names}`);
     },
   },
+  {
+    name: "concurrent locked updates lose no increment and leave no lock",
+    async run({ api, disk }) {
+      const file = disk.path("count.json");
+      const increment = (old: string | undefined) =>
+        JSON.stringify({ n: (old === undefined ? 0 : JSON.parse(old).n) + 1 });
+      await Promise.all(
+        Array.from(
+          { length: 50 },
+          () => api.updateTextFile(file, increment, disk.options),
+        ),
+      );
+      check(
+        JSON.parse(await disk.readText("count.json")).n === 50,
+        `50 increments: ${await disk.readText("count.json")}`,
+      );
+      {
+        await using _held = await api.lockFile(file, disk.options);
+        await rejects(
+          api.updateTextFile(file, () => "lost", {
+            ...disk.options,
+            lockTimeout: 50,
+          }),
+          isStep("lock", "ETIMEDOUT"),
+          "an update waiting for a held lock times out",
+        );
+      }
+      await rejects(
+        api.updateTextFile(file, () => {
+          throw new RangeError("no");
+        }, disk.options),
+        (error) => error instanceof RangeError,
+        "an error of fn is rethrown",
+      );
+      check(
+        JSON.parse(await disk.readText("count.json")).n === 50,
+        "the file is untouched by the failed updates",
+      );
+      const names = await disk.list();
+      check(
+        names.length === 1 && names[0] === "count.json",
+        `only the target is left: ${names}`,
+      );
+    },
+  },
 ];
