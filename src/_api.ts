@@ -26,7 +26,7 @@ import {
 import { isDescriptorShortage } from "./_descriptor_limit.ts";
 import { describe, toPath } from "./_path.ts";
 import { WriteScheduler } from "./_scheduler.ts";
-import { acquire, type HeldLock, readCurrent } from "./_update_lock.ts";
+import type { Locking, LockRequest } from "./_lock_wait.ts";
 import type { AtomicWriteApi, FileLock } from "./options.ts";
 
 /** One scheduler for the process: every entry point shares the ordering. */
@@ -76,9 +76,22 @@ function resolveNow(
   }
 }
 
+/**
+ * The locks `updateFile` and `lockFile` may use, by kind: an entry passes
+ * only those its backends need, so that a browser bundle holds no lock-file
+ * code and a file system entry no Web Lock code.
+ */
+export interface Lockings {
+  /** For the file system backends (`_file_lock.ts`). */
+  file?: Locking;
+  /** For OPFS (`_web_lock.ts`). */
+  web?: Locking;
+}
+
 /** Builds the API over the backend that `getBackend` returns (memoized). */
 export function createAtomicWrite<H>(
   getBackend: () => Backend<H>,
+  lockings: Lockings = {},
 ): AtomicWriteApi {
   let cached: Backend | undefined;
   // The protocol treats handles as opaque: erase the handle type once here.
@@ -254,20 +267,28 @@ export function createAtomicWrite<H>(
     return options;
   }
 
-  /** Takes the lock of `path` for a call whose options were checked. */
-  function lock(
+  /** The lock of a call whose options were checked, and its locking. */
+  function lockRequest(
     path: string,
     options: NormalizedOptions,
     timeout: number,
-  ): Promise<HeldLock> {
-    return acquire(path, {
+  ): { locking: Locking; request: LockRequest } {
+    const current = options.backend;
+    const locking = current.name === "opfs" ? lockings.web : lockings.file;
+    if (!locking) {
+      throw new TypeError(
+        `Locked updates are not available with the ${current.name} backend`,
+      );
+    }
+    const request = {
       path,
-      backend: options.backend,
+      backend: current,
       signal: options.signal,
       timeout,
       root: (options as { root?: unknown }).root,
       linkItself: options.symlinks === "replace",
-    });
+    };
+    return { locking, request };
   }
 
   /**
@@ -289,15 +310,15 @@ export function createAtomicWrite<H>(
         `Expected "fn" to be a function, got ${describe(transform)}`,
       );
     }
-    normalized.signal?.throwIfAborted();
-    const held = await lock(target, normalized, normalized.lockTimeout);
+    const { locking, request } = lockRequest(
+      target,
+      normalized,
+      normalized.lockTimeout,
+    );
+    const held = await locking.acquire(target, request);
     let failed = true;
     try {
-      const bytes = await readCurrent(
-        target,
-        normalized.backend,
-        (normalized as { root?: unknown }).root,
-      );
+      const bytes = await locking.read(target, request);
       const current = text && bytes ? new TextDecoder().decode(bytes) : bytes;
       const next = await transform(current);
       const source = text
@@ -370,7 +391,12 @@ export function createAtomicWrite<H>(
     async lockFile(path, options): Promise<FileLock> {
       const target = toPath(path);
       const normalized = checkedOptions(target, options, "lock", "lockFile");
-      const held = await lock(target, normalized, normalized.timeout);
+      const { locking, request } = lockRequest(
+        target,
+        normalized,
+        normalized.timeout,
+      );
+      const held = await locking.acquire(target, request);
       return {
         path: target,
         release: held.release,

@@ -495,8 +495,9 @@ export const portableCases: PortableCase[] = [
         JSON.parse(await disk.readText("count.json")).n === 50,
         `50 increments: ${await disk.readText("count.json")}`,
       );
-      {
-        await using _held = await api.lockFile(file, disk.options);
+      // No `await using`: WebKit cannot parse it (FACTS.md).
+      const held = await api.lockFile(file, disk.options);
+      try {
         await rejects(
           api.updateTextFile(file, () => "lost", {
             ...disk.options,
@@ -505,6 +506,8 @@ export const portableCases: PortableCase[] = [
           isStep("lock", "ETIMEDOUT"),
           "an update waiting for a held lock times out",
         );
+      } finally {
+        await held.release();
       }
       await rejects(
         api.updateTextFile(file, () => {
