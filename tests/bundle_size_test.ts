@@ -15,12 +15,14 @@ import { gzipSync } from "node:zlib";
 import { makeTempDir, ROOT } from "./_helpers.ts";
 
 /**
- * Bytes, minified and gzipped: measured 11,727 and 11,847 with `gzip -9`
- * (zlib in Deno, Bun and Node differs from it by a few dozen bytes).
+ * Bytes, minified and gzipped: measured 13,339 and 13,450 with `gzip -9`
+ * after locked updates, bind mounts and the retry policy (11,727 and 11,847
+ * before them); zlib in Deno, Bun and Node differs by a few dozen bytes. The
+ * budget is that + 10%: growth must be a decision, not an accident.
  */
 const BUDGETS: Record<string, number> = {
-  "src/opfs.ts": 12_900,
-  "src/browser.ts": 13_000,
+  "src/opfs.ts": 14_700,
+  "src/browser.ts": 14_800,
 };
 
 for (const [entry, budget] of Object.entries(BUDGETS)) {
