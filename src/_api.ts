@@ -81,17 +81,10 @@ function resolveNow(
  * only those its backends need, so that a browser bundle holds no lock-file
  * code and a file system entry no Web Lock code.
  */
-export interface Lockings {
-  /** For the file system backends (`_file_lock.ts`). */
-  file?: Locking;
-  /** For OPFS (`_web_lock.ts`). */
-  web?: Locking;
-}
 
 /** Builds the API over the backend that `getBackend` returns (memoized). */
 export function createAtomicWrite<H>(
   getBackend: () => Backend<H>,
-  lockings: Lockings = {},
 ): AtomicWriteApi {
   let cached: Backend | undefined;
   // The protocol treats handles as opaque: erase the handle type once here.
@@ -274,7 +267,7 @@ export function createAtomicWrite<H>(
     timeout: number,
   ): { locking: Locking; request: LockRequest } {
     const current = options.backend;
-    const locking = current.name === "opfs" ? lockings.web : lockings.file;
+    const locking = current.locking;
     if (!locking) {
       throw new TypeError(
         `Locked updates are not available with the ${current.name} backend`,

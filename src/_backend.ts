@@ -4,6 +4,8 @@
  * can do; it never sequences them.
  */
 
+import type { Locking } from "./_lock_wait.ts";
+
 /** What the protocol needs to know about an existing file system entry. */
 export interface EntryInfo {
   isFile: boolean;
@@ -166,4 +168,9 @@ export interface Backend<H = unknown> {
   readonly validatePath?: (path: string) => void;
   /** The same backend with per-call settings; absent if it takes none. */
   readonly withSettings?: (settings: BackendSettings) => Backend<H>;
+  /**
+   * How `updateFile` and `lockFile` take a target's lock: a lock file on file
+   * systems, a Web Lock in OPFS. Absent: locked updates are refused.
+   */
+  readonly locking?: Locking;
 }

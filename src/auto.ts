@@ -5,16 +5,11 @@
  */
 
 import { type AtomicWriteApi, createAtomicWrite } from "./_api.ts";
-import { fileLocking } from "./_file_lock.ts";
-import { webLocking } from "./_web_lock.ts";
 import { createBackendFor } from "./_select.ts";
 import { detectRuntime } from "./runtime.ts";
 
 // Picked on first use: Deno before Bun before Node.
-const api = createAtomicWrite(
-  () => createBackendFor(detectRuntime()),
-  { file: fileLocking, web: webLocking },
-);
+const api = createAtomicWrite(() => createBackendFor(detectRuntime()));
 
 /**
  * Atomically replaces the file at `path` with `data`: the data goes to a

@@ -15,14 +15,11 @@
  */
 
 import { createAtomicWrite } from "./_api.ts";
-import { webLocking } from "./_web_lock.ts";
 import { createOpfsBackend } from "./backends/opfs.ts";
 import type { AtomicWriteApi } from "./options.ts";
 
 // Bound like `deno.ts` (see there why each function is named here).
-const api = createAtomicWrite(() => createOpfsBackend(), {
-  web: webLocking,
-});
+const api = createAtomicWrite(() => createOpfsBackend());
 
 /** `writeFile` of `mod.ts`, writing to OPFS. */
 export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;

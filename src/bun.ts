@@ -13,7 +13,6 @@
  */
 
 import { createAtomicWrite } from "./_api.ts";
-import { fileLocking } from "./_file_lock.ts";
 import type { Backend } from "./_backend.ts";
 import { createBunBackend } from "./backends/bun.ts";
 import type { AtomicWriteApi } from "./options.ts";
@@ -23,10 +22,7 @@ import type { AtomicWriteApi } from "./options.ts";
 // function, because JSR wants one explicitly typed and documented declaration
 // per export (`export const { ... } = api` is a slow type there).
 // tests/entries_test.ts fails if an entry lacks a function of the API.
-const api = createAtomicWrite(
-  () => createBunBackend() as Backend,
-  { file: fileLocking },
-);
+const api = createAtomicWrite(() => createBunBackend() as Backend);
 
 /** `writeFile` of `mod.ts`, bound to the Bun backend. */
 export const writeFile: AtomicWriteApi["writeFile"] = api.writeFile;

@@ -1,5 +1,6 @@
 /** The Deno backend: `Deno.open`, `Deno.rename` and friends. */
 
+import { fileLocking } from "../_file_lock.ts";
 import type {
   AsyncPrimitives,
   Backend,
@@ -227,6 +228,7 @@ export function createDenoBackend(): Backend<DenoHandle> {
   const windows = Deno.build.os === "windows";
   return {
     name: "deno",
+    locking: fileLocking,
     capabilities: {
       // Windows cannot fsync a directory (FlushFileBuffers needs write access).
       syncDirectory: !windows,

@@ -7,6 +7,7 @@
  */
 
 import type * as NodeFs from "node:fs";
+import { fileLocking } from "../_file_lock.ts";
 import type {
   AsyncPrimitives,
   Backend,
@@ -288,5 +289,6 @@ export function createNodeBackend(): Backend<NodeHandle> {
     capabilities: nodeCapabilities(platform),
     sync: syncPrimitives(fs),
     async: asyncPrimitives(fs),
+    locking: fileLocking,
   };
 }

@@ -16,6 +16,7 @@
  * knows a dead writer's temp file (no lock held) from a live one's.
  */
 
+import { webLocking } from "../_web_lock.ts";
 import type {
   AsyncPrimitives,
   Backend,
@@ -525,6 +526,7 @@ export function createOpfsBackend(
 
   return {
     name: "opfs",
+    locking: webLocking,
     capabilities: {
       syncDirectory: false,
       mode: false,
