@@ -21,6 +21,7 @@ import {
   makeTempDir,
   nameWithSkipReason,
   readBytes,
+  rejectsWith,
   ROOT,
   run,
   RUNTIME,
@@ -44,28 +45,6 @@ export interface Case {
 const encoder = new TextEncoder();
 const text = (file: string) => fs.readFileSync(file, "utf8");
 const modeOf = (file: string) => fs.statSync(file).mode & 0o7777;
-
-/** Asserts an AtomicWriteError with the step (and code) given. */
-async function rejectsWith(
-  promise: Promise<unknown> | (() => unknown),
-  step: string,
-  code?: string,
-): Promise<AtomicWriteError> {
-  let caught: unknown;
-  try {
-    await (typeof promise === "function" ? promise() : promise);
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(
-    caught instanceof AtomicWriteError,
-    `expected an AtomicWriteError, got ${caught}`,
-  );
-  assert.equal(caught.step, step, caught.message);
-  if (code) assert.equal(caught.code, code, caught.message);
-  assert.ok(caught.message.includes('"'), "the message quotes the path");
-  return caught;
-}
 
 /** A target holding "old", so every failure case can check it stays. */
 function oldTarget(dir: string, name = "target.txt"): string {

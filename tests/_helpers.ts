@@ -1,5 +1,6 @@
 /** Test helpers shared by every runtime's test run (node: modules only). */
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import * as fs from "node:fs";
@@ -8,6 +9,7 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { createAtomicWrite } from "../src/_api.ts";
+import { AtomicWriteError } from "../src/errors.ts";
 import type { Backend } from "../src/_backend.ts";
 import { createBackendFor } from "../src/_select.ts";
 import { detectRuntime } from "../src/runtime.ts";
@@ -155,4 +157,29 @@ export function nameWithSkipReason(
   reason: string | false | undefined,
 ): string {
   return reason ? `${name} (skipped: ${reason})` : name;
+}
+
+/**
+ * Asserts that `action` fails with an AtomicWriteError of this step (and
+ * code), whose message quotes the path; returns the error.
+ */
+export async function rejectsWith(
+  action: Promise<unknown> | (() => unknown),
+  step: string,
+  code?: string,
+): Promise<AtomicWriteError> {
+  let caught: unknown;
+  try {
+    await (typeof action === "function" ? action() : action);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(
+    caught instanceof AtomicWriteError,
+    `expected an AtomicWriteError, got ${caught}`,
+  );
+  assert.equal(caught.step, step, caught.message);
+  if (code) assert.equal(caught.code, code, caught.message);
+  assert.ok(caught.message.includes('"'), "the message quotes the path");
+  return caught;
 }

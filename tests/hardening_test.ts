@@ -14,13 +14,13 @@ import * as path from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import type { Backend } from "../src/_backend.ts";
-import { AtomicWriteError } from "../src/errors.ts";
 import {
   availableBackends,
   createBackend,
   IS_ROOT,
   leftoverTemps,
   makeTempDir,
+  rejectsWith,
   RUNTIME,
   type Subject,
   subjectFor,
@@ -28,26 +28,6 @@ import {
 
 const text = (file: string) => fs.readFileSync(file, "utf8");
 const modeOf = (file: string) => fs.statSync(file).mode & 0o7777;
-
-async function rejectsWith(
-  action: Promise<unknown> | (() => unknown),
-  step: string,
-  code: string,
-): Promise<AtomicWriteError> {
-  let caught: unknown;
-  try {
-    await (typeof action === "function" ? action() : action);
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(
-    caught instanceof AtomicWriteError,
-    `expected an AtomicWriteError, got ${caught}`,
-  );
-  assert.equal(caught.step, step, caught.message);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 /** An async iterable that yields one chunk, then waits until released. */
 function held(first: string) {

@@ -14,7 +14,6 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { Backend } from "../src/_backend.ts";
 import { tempName } from "../src/_path.ts";
-import { AtomicWriteError } from "../src/errors.ts";
 import {
   availableBackends,
   createBackend,
@@ -22,30 +21,11 @@ import {
   leftoverTemps,
   makeTempDir,
   nameWithSkipReason,
+  rejectsWith,
   subjectFor,
 } from "./_helpers.ts";
 
 const text = (file: string) => fs.readFileSync(file, "utf8");
-
-async function rejectsWith(
-  action: Promise<unknown> | (() => unknown),
-  step: string,
-  code: string,
-): Promise<AtomicWriteError> {
-  let caught: unknown;
-  try {
-    await (typeof action === "function" ? action() : action);
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(
-    caught instanceof AtomicWriteError,
-    `expected an AtomicWriteError, got ${caught}`,
-  );
-  assert.equal(caught.step, step, caught.message);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 async function throwsArgumentError(
   action: () => unknown,
