@@ -1,4 +1,4 @@
-// Serves the OPFS notes demo on http://127.0.0.1:8735 (a fixed port keeps the
+// Serves the OPFS crash demo on http://127.0.0.1:8735 (a fixed port keeps the
 // same origin, and so the same OPFS, across restarts). OPFS needs a secure
 // context: localhost qualifies, file:// does not.
 //   node examples/opfs/serve.mjs
@@ -10,28 +10,53 @@ import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Bundles the demo and starts the server; resolves to the server. */
-export async function serveDemo(port = 8735) {
+/** The page and its two scripts (the page's and the writers' worker). */
+export async function demoFiles() {
   const bundle = await build({
-    entryPoints: [join(here, "main.ts")],
+    entryPoints: {
+      main: join(here, "main.ts"),
+      worker: join(here, "worker.ts"),
+    },
     bundle: true,
     format: "esm",
     platform: "browser",
+    // WebKit cannot parse `await using`, which the library uses.
     target: "es2022",
     write: false,
+    outdir: "/",
   });
-  const script = bundle.outputFiles[0].text;
-  const page = readFileSync(join(here, "index.html"), "utf8");
+  const files = { "/": readFileSync(join(here, "index.html"), "utf8") };
+  for (const output of bundle.outputFiles) files[output.path] = output.text;
+  return files;
+}
+
+/**
+ * Bundles the demo and starts the server; resolves to the server. A POST
+ * (the page's `?trials=N` results) is printed.
+ */
+export async function serveDemo(port = 8735) {
+  const files = await demoFiles();
   const server = createServer((request, response) => {
-    if (request.url === "/main.js") {
-      response.writeHead(200, { "content-type": "text/javascript" });
-      response.end(script);
-    } else if (request.url === "/") {
-      response.writeHead(200, { "content-type": "text/html" });
-      response.end(page);
-    } else {
-      response.writeHead(404).end();
+    if (request.method === "POST") {
+      let body = "";
+      request.on("data", (chunk) => body += chunk);
+      request.on("end", () => {
+        console.log(body);
+        response.end("ok");
+      });
+      return;
     }
+    const file = files[new URL(request.url, "http://x").pathname];
+    if (file === undefined) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, {
+      "content-type": file.startsWith("<!doctype")
+        ? "text/html"
+        : "text/javascript",
+    });
+    response.end(file);
   });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   return server;
@@ -39,5 +64,5 @@ export async function serveDemo(port = 8735) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await serveDemo();
-  console.log("OPFS notes demo: http://127.0.0.1:8735/ (Ctrl-C to stop)");
+  console.log("OPFS crash demo: http://127.0.0.1:8735/ (Ctrl-C to stop)");
 }
