@@ -122,11 +122,17 @@ export interface RunResult {
 /** Runs a command to completion, feeding `input` to its stdin. */
 export function run(
   command: string[],
-  options: { input?: string | Uint8Array; cwd?: string } = {},
+  options: {
+    input?: string | Uint8Array;
+    cwd?: string;
+    /** Replaces the child's environment (default: this process's). */
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0], command.slice(1), {
       cwd: options.cwd ?? ROOT,
+      env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -13,7 +13,6 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
@@ -22,6 +21,7 @@ import {
   makeTempDir,
   nameWithSkipReason,
   ROOT,
+  run,
   type RunResult,
   RUNTIME,
 } from "./_helpers.ts";
@@ -41,27 +41,18 @@ function exec(
   command: string[],
   options: { cwd: string; input?: string; env?: Record<string, string> },
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), {
-      cwd: options.cwd,
-      env: {
-        ...process.env,
-        // The repository's tools (npm, bun, deno, tsc) and this Node.
-        PATH: [BIN, path.dirname(process.execPath), process.env.PATH].join(
-          path.delimiter,
-        ),
-        NO_COLOR: "1",
-        ...options.env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => stdout += chunk);
-    child.stderr.on("data", (chunk) => stderr += chunk);
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
+  return run(command, {
+    cwd: options.cwd,
+    input: options.input,
+    env: {
+      ...process.env,
+      // The repository's tools (npm, bun, deno, tsc) and this Node.
+      PATH: [BIN, path.dirname(process.execPath), process.env.PATH].join(
+        path.delimiter,
+      ),
+      NO_COLOR: "1",
+      ...options.env,
+    },
   });
 }
 
