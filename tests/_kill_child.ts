@@ -1,18 +1,20 @@
 /**
  * Child process for the kill tests: atomically replaces FILE in a loop with
  * self-checking versions 1, 2, 3, ... and prints "ack N" (synchronously, so
- * the parent has it before any kill) after each write resolved.
+ * the parent has it before any kill) after each write resolved. With MODE
+ * `append` it appends `appendedLine(N)` instead (`append: true`).
  *
- *   _kill_child.ts BACKEND FILE DURABILITY SIZE
+ *   _kill_child.ts BACKEND FILE DURABILITY SIZE [MODE]
  */
 
 import * as fs from "node:fs";
 import process from "node:process";
 import type { Durability } from "../src/options.ts";
+import { appendedLine } from "./_append_versions.ts";
 import { childSubject } from "./_child_backend.ts";
 import { versionContent } from "./_conformance.ts";
 
-const [name, file, durability, size] = process.argv.slice(2);
+const [name, file, durability, size, mode] = process.argv.slice(2);
 const { api } = childSubject(name);
 const padding = "#".repeat(Number(size));
 
@@ -20,6 +22,16 @@ const padding = "#".repeat(Number(size));
 async function* chunksOf(content: string) {
   for (let i = 0; i < content.length; i += 4096) {
     yield content.slice(i, i + 4096);
+  }
+}
+
+if (mode === "append") {
+  for (let n = 1;; n++) {
+    await api.writeFile(file, appendedLine(n), {
+      durability: durability as Durability,
+      append: true,
+    });
+    fs.writeSync(1, `ack ${n}\n`);
   }
 }
 

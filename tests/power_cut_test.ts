@@ -8,7 +8,9 @@
  * Runs in the Deno test run (one runtime is enough for the kernel's side and
  * keeps CI short); skips with the reason where loop mounts are impossible.
  * POWER_CUTS sets the cuts per file system for durability "full" (default
- * 100); CONTROL_CUTS those of each weaker level (default 40).
+ * 100); CONTROL_CUTS those of each weaker level (default 40); APPEND_CUTS
+ * those of the append case on xfs (default 100), where `append: true` clones
+ * the old file with a reflink and appends to the clone.
  *
  * Levels: "full", "file" (no directory fsync), "none" (no fsync at all) and
  * "no-file-fsync" ("full" without the temp file's fsync, a broken protocol).
@@ -22,6 +24,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { APPEND_BASE, appendedCount } from "./_append_versions.ts";
 import { isWholeVersion, versionContent } from "./_conformance.ts";
 import {
   IS_ROOT,
@@ -34,6 +37,7 @@ import {
 
 const CUTS = Number(process.env.POWER_CUTS ?? 100);
 const CONTROL_CUTS = Number(process.env.CONTROL_CUTS ?? 40);
+const APPEND_CUTS = Number(process.env.APPEND_CUTS ?? 100);
 /**
  * The cut comes at a random moment up to this long after the writer's first
  * acknowledged write. Short by default, to keep CI short; a cut within 40 ms
@@ -86,6 +90,8 @@ type Level = "full" | "file" | "none" | "no-file-fsync";
 interface CutReport {
   filesystem: "ext4" | "xfs";
   level: Level;
+  /** The writer appended (`append: true`) instead of replacing. */
+  append: boolean;
   cuts: number;
   /** Target torn, empty or missing after the remount. */
   torn: number;
@@ -116,6 +122,9 @@ function createFileSystem(type: "ext4" | "xfs") {
   sh("mount", ["-o", "loop", image, mount]);
   return {
     mount,
+    /** Whether the file system can clone files (xfs with reflink=1). */
+    reflink: type === "xfs" &&
+      /reflink=1/.test(String(sh("xfs_info", [mount]))),
     remount() {
       sh("umount", [mount]);
       sh("mount", ["-o", "loop", image, mount]);
@@ -135,12 +144,14 @@ function cutWhileWriting(
   file: string,
   mount: string,
   durability: string,
+  append: boolean,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const command = scriptCommand(CHILD);
+    const mode = append ? ["append"] : [];
     const child = spawn(
       command[0],
-      [...command.slice(1), backend, file, durability, "0"],
+      [...command.slice(1), backend, file, durability, "0", ...mode],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
@@ -178,6 +189,7 @@ async function powerCuts(
   type: "ext4" | "xfs",
   level: Level,
   cuts: number,
+  append = false,
 ): Promise<CutReport> {
   const { cleanupTemps } = await import("../mod.ts");
   // The broken protocol is a backend of its own, run at "full".
@@ -187,6 +199,7 @@ async function powerCuts(
   const report: CutReport = {
     filesystem: type,
     level,
+    append,
     cuts: 0,
     torn: 0,
     empty: 0,
@@ -197,21 +210,29 @@ async function powerCuts(
   };
   const filesystem = createFileSystem(type);
   try {
+    if (append && type === "xfs") {
+      assert.ok(filesystem.reflink, "the xfs image can clone (reflink=1)");
+    }
     const file = path.join(filesystem.mount, "target.txt");
     for (let cut = 0; cut < cuts; cut++) {
-      fs.writeFileSync(file, versionContent("kill", 0));
+      fs.writeFileSync(file, append ? APPEND_BASE : versionContent("kill", 0));
       sh("sync", []);
       const lastAck = await cutWhileWriting(
         backend,
         file,
         filesystem.mount,
         durability,
+        append,
       );
       filesystem.remount();
       report.cuts++;
       const content = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-      const version = Number(/\|kill:(\d+):/.exec(content)?.[1] ?? -1);
-      if (!isWholeVersion(content)) {
+      // A whole version: the base plus appends 1..k, or replace k whole.
+      const version = append
+        ? appendedCount(content) ?? -1
+        : Number(/\|kill:(\d+):/.exec(content)?.[1] ?? -1);
+      const whole = append ? version >= 0 : isWholeVersion(content);
+      if (!whole) {
         report.torn++;
         if (content === "") report.empty++;
         else if (/^\0+$/.test(content)) report.zeroed++;
@@ -231,6 +252,32 @@ async function powerCuts(
 }
 
 const options = { skip: SKIP ?? false, timeout: 3_600_000 };
+
+test(
+  nameWithSkipReason(
+    'power cuts on xfs, append: true (a reflinked clone), durability "full": never torn, no acknowledged append lost',
+    SKIP,
+  ),
+  options,
+  async () => {
+    const report = await powerCuts("xfs", "full", APPEND_CUTS, true);
+    assert.equal(report.cuts, APPEND_CUTS);
+    assert.deepEqual([report.torn, report.lost], [0, 0]);
+  },
+);
+test(
+  nameWithSkipReason(
+    'power cuts on xfs, append: true, durability "file" (no directory fsync): never torn, acknowledged appends may be lost',
+    SKIP,
+  ),
+  options,
+  async () => {
+    const report = await powerCuts("xfs", "file", CONTROL_CUTS, true);
+    assert.equal(report.torn, 0);
+    // The control for the append check: it must see lost appends here.
+    assert.ok(report.lost > 0, "expected lost acknowledged appends");
+  },
+);
 
 for (const type of ["ext4", "xfs"] as const) {
   test(
