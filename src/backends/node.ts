@@ -198,7 +198,9 @@ function asyncPrimitives(fs: typeof NodeFs): AsyncPrimitives<NodeHandle> {
         fs.copyFile(copyFrom, path, COPYFILE_EXCL | COPYFILE_FICLONE, done)
       );
       try {
-        const fd = await call<number>((d) => fs.open(path, "a", d));
+        // Only the copy moves data (none at all with a reflink); opening the
+        // file it made is metadata, not worth another trip to the pool.
+        const fd = fs.openSync(path, "a");
         fs.fchmodSync(fd, mode & ~currentProcess().umask());
         return { fd, path };
       } catch (error) {
