@@ -124,6 +124,9 @@ test(
       await page.getByLabel("Your text").fill("Groceries: bread, oat milk");
       // Until a kill lands mid-write of the plain file (most do, not all),
       // so that the screenshot shows both outcomes.
+      // The counts are read while saving runs: a reload starts them afresh.
+      let calls = 0;
+      let writes = 0;
       for (let attempt = 1; attempt <= 6; attempt++) {
         await page.getByRole("button", { name: "Start saving" }).focus();
         await page.keyboard.press("Enter");
@@ -131,6 +134,8 @@ test(
           Number(document.querySelector("#atomic-writes")?.textContent) >= 3 &&
           Number(document.querySelector("#plain-writes")?.textContent) >= 3
         );
+        calls = Number(await page.locator("#atomic-calls").textContent());
+        writes = Number(await page.locator("#atomic-writes").textContent());
         await page.getByRole("button", { name: "Pull the plug" }).click();
         await page.getByRole("button", { name: "Reload" }).click();
         await page.waitForSelector("body[data-ready=true]");
@@ -143,8 +148,6 @@ test(
         if (!plain!.startsWith("WHOLE")) break;
       }
       const atomic = await page.locator("#atomic-verdict").textContent();
-      const calls = Number(await page.locator("#atomic-calls").textContent());
-      const writes = Number(await page.locator("#atomic-writes").textContent());
       assert.ok(
         writes >= 3 && calls > writes,
         `${calls} calls, ${writes} writes`,
