@@ -24,7 +24,7 @@ import {
   writeWhole,
 } from "./_protocol.ts";
 import { isDescriptorShortage } from "./_descriptor_limit.ts";
-import { describe, toPath } from "./_path.ts";
+import { describe, isAbsolute, toPath } from "./_path.ts";
 import { WriteScheduler } from "./_scheduler.ts";
 import type { Locking, LockRequest } from "./_lock_wait.ts";
 import type { AtomicWriteApi, FileLock } from "./options.ts";
@@ -77,10 +77,39 @@ function resolveNow(
 }
 
 /**
- * The locks `updateFile` and `lockFile` may use, by kind: an entry passes
- * only those its backends need, so that a browser bundle holds no lock-file
- * code and a file system entry no Web Lock code.
+ * A key under which a coalescing call may join a waiting batch without a
+ * full resolution: the absolute path and the identity (device and inode)
+ * of the file it names now, from one stat, where a realpath costs one
+ * call per path component. Equal keys mean the same path naming the same
+ * file at both calls, so a chdir or a swapped link in between changes the
+ * key. Undefined where that shortcut does not apply; the call then
+ * resolves in full.
  */
+function identityKey(
+  path: string,
+  options: NormalizedOptions,
+  backend: Backend,
+): string | undefined {
+  const { capabilities } = backend;
+  if (
+    !backend.sync || options.createNew ||
+    !isAbsolute(path, capabilities.backslashSeparator)
+  ) {
+    return undefined;
+  }
+  try {
+    const info = options.symlinks === "replace" && capabilities.symlinks
+      ? backend.sync.lstat(path)
+      : backend.sync.stat(path);
+    return info?.isFile && info.identity
+      ? `${info.identity}\0${path}`
+      : undefined;
+  } catch {
+    // A trailing slash, a missing directory, EMFILE...: the full resolution
+    // reports or handles it.
+    return undefined;
+  }
+}
 
 /** Builds the API over the backend that `getBackend` returns (memoized). */
 export function createAtomicWrite<H>(
@@ -117,6 +146,20 @@ export function createAtomicWrite<H>(
     const current = options.backend;
     const { capabilities } = current;
     const context = { path, signal: options.signal };
+    const sequence = scheduler.nextSequence();
+    const identity = options.coalesce
+      ? identityKey(path, options, current)
+      : undefined;
+    if (identity) {
+      const joined = scheduler.joinCoalesced(
+        identity,
+        options,
+        sequence,
+        source,
+        drop,
+      );
+      if (joined) return joined;
+    }
     // The target is resolved now, at the call, where the backend can do it
     // synchronously: a later chdir or a swapped directory link must not move
     // this write, or the coalesced calls that join it, to another file.
@@ -124,7 +167,6 @@ export function createAtomicWrite<H>(
     const resolvedNow = current.sync
       ? resolveNow(path, options, current)
       : undefined;
-    const sequence = scheduler.nextSequence();
     // Resolving later (descriptors ran out for a moment): join no batch by
     // name, whose meaning could change meanwhile; the scheduler still merges
     // batches for one file once it is resolved.
@@ -132,7 +174,7 @@ export function createAtomicWrite<H>(
       ? `\0unresolved:${sequence}`
       : resolvedNow?.target ?? path;
     const joined = options.coalesce
-      ? scheduler.joinCoalesced(key, options, sequence, source, drop)
+      ? scheduler.joinCoalesced(key, options, sequence, source, drop, identity)
       : undefined;
     if (joined) return joined;
     const resolving = resolvedNow && resolvedNow !== SHORT_OF_DESCRIPTORS
@@ -170,7 +212,7 @@ export function createAtomicWrite<H>(
       ? scheduler.submitCoalesced(
         sequence,
         options,
-        key,
+        identity ? [key, identity] : [key],
         target,
         source,
         drop,

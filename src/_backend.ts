@@ -22,6 +22,11 @@ export interface EntryInfo {
   gid: number | undefined;
   /** Last modification, in milliseconds since the epoch. */
   mtimeMs: number;
+  /**
+   * Device and inode (`"dev:ino"`) where the platform has them: one file
+   * has one identity, whatever the name used to reach it.
+   */
+  identity?: string;
 }
 
 /** Owner and permission bits of an open file (`undefined` where none). */

@@ -376,9 +376,24 @@ const RULES: readonly OptionRule[] = [
 
 const BY_NAME = new Map(RULES.map((rule) => [rule.name as string, rule]));
 
+/**
+ * Each call's rules, computed once: options are checked on every call, and
+ * a burst of coalescing calls is thousands of them.
+ */
+const RULES_OF_CALL = new Map<CallKind, readonly OptionRule[]>();
+
+function rulesOf(call: CallKind): readonly OptionRule[] {
+  let rules = RULES_OF_CALL.get(call);
+  if (!rules) {
+    rules = RULES.filter((rule) => rule.calls.includes(call));
+    RULES_OF_CALL.set(call, rules);
+  }
+  return rules;
+}
+
 /** The rule names a call takes, for messages. */
 function namesFor(call: CallKind): string[] {
-  return RULES.filter((r) => r.calls.includes(call)).map((r) => r.name);
+  return rulesOf(call).map((r) => r.name);
 }
 
 /** Edit distance, for "did you mean". */
@@ -448,20 +463,18 @@ export function normalizeOptions(
     );
   }
   const options = (input ?? {}) as Record<string, unknown>;
+  const rules = rulesOf(call);
   for (const key in options) {
     const rule = BY_NAME.get(key);
-    if (!rule || !rule.calls.includes(call)) rejectUnknown(key, call, fn);
+    if (!rule || !rules.includes(rule)) rejectUnknown(key, call, fn);
   }
   const raw: Record<string, unknown> = {};
-  for (const rule of RULES) {
-    if (rule.calls.includes(call)) raw[rule.name] = options[rule.name];
-  }
+  for (const rule of rules) raw[rule.name] = options[rule.name];
   const backend = withSettings(raw, base);
   const checked: Record<string, unknown> = { backend };
-  for (const rule of RULES) {
-    if (rule.calls.includes(call)) {
-      checked[rule.name] = rule.check(raw[rule.name], { backend });
-    }
+  const context = { backend };
+  for (const rule of rules) {
+    checked[rule.name] = rule.check(raw[rule.name], context);
   }
   const normalized = checked as unknown as NormalizedOptions;
   normalized.append = checked.append === true;
@@ -514,19 +527,25 @@ export function sameCoalesceShape(a: unknown, b: unknown): boolean {
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   if (x.backend !== y.backend) return false;
-  return COALESCE_KEYS.every((key) => {
+  // A plain loop: this runs once per call that joins a batch.
+  for (const key of COALESCE_KEYS) {
     const [p, q] = [x[key], y[key]];
-    if (p === q) return true;
-    if (typeof p !== "object" || typeof q !== "object" || !p || !q) {
-      return false;
-    }
-    if (key === "busyRetry") {
-      const [o, r] = [p as RetryPolicy, q as RetryPolicy];
-      return o.attempts === r.attempts && o.totalTime === r.totalTime;
-    }
-    const [o, r] = [p as Ownership, q as Ownership];
-    return key === "chown" && o.uid === r.uid && o.gid === r.gid;
-  });
+    if (p !== q && !sameOptionObject(key, p, q)) return false;
+  }
+  return true;
+}
+
+/** Equal option objects: the same retry policy, the same chown. */
+function sameOptionObject(key: string, p: unknown, q: unknown): boolean {
+  if (typeof p !== "object" || typeof q !== "object" || !p || !q) {
+    return false;
+  }
+  if (key === "busyRetry") {
+    const [o, r] = [p as RetryPolicy, q as RetryPolicy];
+    return o.attempts === r.attempts && o.totalTime === r.totalTime;
+  }
+  const [o, r] = [p as Ownership, q as Ownership];
+  return key === "chown" && o.uid === r.uid && o.gid === r.gid;
 }
 
 /** Every option's name, in the order of the README's table. */

@@ -23,7 +23,7 @@ interface Batch<P> {
   waiters: Waiter[];
   /** The options of its calls: only calls of the same shape join it. */
   shape: unknown;
-  /** Paths (as given) under which new calls may still join it. */
+  /** Keys under which new calls may still join it. */
   aliases: string[];
 }
 
@@ -52,7 +52,7 @@ export class WriteScheduler {
   #gate: Promise<void> = Promise.resolve();
   #unqueued = 0;
   #files = new Map<string, FileState>();
-  /** Coalescing batches not yet started, by the path their calls gave. */
+  /** Coalescing batches not yet started, by their keys. */
   #joinable = new Map<string, Batch<unknown>>();
 
   /** The next call's sequence number. */
@@ -129,22 +129,27 @@ export class WriteScheduler {
   }
 
   /**
-   * Joins a coalescing batch that has not started, if one was queued for the
-   * same `path` (as given) with options of the same `shape`: the new payload
+   * Joins a coalescing batch that has not started, if one was queued under
+   * the key `name` with options of the same `shape`: the new payload
    * replaces the batch's (`drop` releases the old one) and the caller waits
-   * for that batch. Cheap, with no path resolution, so that a burst of calls
-   * costs little more than the one write it becomes. Returns undefined if
-   * there is no such batch.
+   * for that batch; `alias`, if given, becomes another key of the batch.
+   * Cheap, so that a burst of calls costs little more than the one write it
+   * becomes. Returns undefined if there is no such batch.
    */
   joinCoalesced<P>(
-    path: string,
+    name: string,
     shape: unknown,
     sequence: number,
     payload: P,
     drop: (payload: P) => void,
+    alias?: string,
   ): Promise<void> | undefined {
-    const batch = this.#joinable.get(path) as Batch<P> | undefined;
+    const batch = this.#joinable.get(name) as Batch<P> | undefined;
     if (!batch || !this.#sameShape(batch.shape, shape)) return undefined;
+    if (alias && !batch.aliases.includes(alias)) {
+      this.#joinable.set(alias, batch);
+      batch.aliases.push(alias);
+    }
     return new Promise<void>((resolve, reject) => {
       this.#merge(batch, sequence, payload, drop);
       batch.waiters.push({ resolve, reject });
@@ -175,14 +180,15 @@ export class WriteScheduler {
   }
 
   /**
-   * Queues a coalescing write as a new batch, joinable under `path` until it
-   * starts. If, once its file is known, a batch of the same shape for that
-   * file (queued under another path) is still waiting, the two merge.
+   * Queues a coalescing write as a new batch, joinable under the keys
+   * `names` until it starts. If, once its file is known, a batch of the same
+   * shape for that file (queued under other keys) is still waiting, the two
+   * merge.
    */
   submitCoalesced<P>(
     sequence: number,
     shape: unknown,
-    path: string,
+    names: string[],
     key: Promise<string>,
     payload: P,
     drop: (payload: P) => void,
@@ -194,9 +200,9 @@ export class WriteScheduler {
         payload,
         waiters: [{ resolve, reject }],
         shape,
-        aliases: [path],
+        aliases: [...names],
       };
-      this.#joinable.set(path, batch);
+      for (const name of names) this.#joinable.set(name, batch);
       // Read when settling: callers that joined meanwhile are included.
       const resolveAll = () => batch.waiters.forEach((w) => w.resolve());
       const rejectAll = (error: unknown) =>

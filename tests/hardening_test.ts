@@ -137,6 +137,52 @@ const cases: HardeningCase[] = [
   },
   {
     name:
+      "coalesced writes through a swapped file link go to the file named at call time (item 2)",
+    async run({ api }, dir) {
+      // A joining call is keyed by the identity of the file its path names
+      // at the call: a swapped final link names another file.
+      const a = path.join(dir, "a.txt");
+      const b = path.join(dir, "b.txt");
+      fs.writeFileSync(a, "old a");
+      fs.writeFileSync(b, "old b");
+      const link = path.join(dir, "current.txt");
+      fs.symlinkSync(a, link);
+      const { chunks, release, started } = held("first a");
+      const first = api.writeFile(link, chunks, { coalesce: true });
+      await started;
+      const toA = api.writeTextFile(link, "second a", { coalesce: true });
+      fs.unlinkSync(link);
+      fs.symlinkSync(b, link);
+      const toB = api.writeTextFile(link, "only b", { coalesce: true });
+      release();
+      await Promise.all([first, toA, toB]);
+      assert.equal(text(a), "second a");
+      assert.equal(text(b), "only b");
+      assert.deepEqual(leftoverTemps(dir), []);
+    },
+  },
+  {
+    name:
+      "coalesced writes to two hard links of one file write both names (item 2)",
+    async run({ api }, dir) {
+      const a = path.join(dir, "a.txt");
+      const b = path.join(dir, "b.txt");
+      fs.writeFileSync(a, "old");
+      fs.linkSync(a, b);
+      const { chunks, release, started } = held("first a");
+      const first = api.writeFile(a, chunks, { coalesce: true });
+      await started;
+      const toA = api.writeTextFile(a, "second a", { coalesce: true });
+      const toB = api.writeTextFile(b, "only b", { coalesce: true });
+      release();
+      await Promise.all([first, toA, toB]);
+      assert.equal(text(a), "second a");
+      assert.equal(text(b), "only b");
+      assert.deepEqual(leftoverTemps(dir), []);
+    },
+  },
+  {
+    name:
       "a FIFO, a socket or a device as target is refused and stays (item 3)",
     async run({ api }, dir) {
       const specials: [string, string][] = [];

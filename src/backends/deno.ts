@@ -34,6 +34,7 @@ function toInfo(info: Deno.FileInfo): EntryInfo {
     uid: info.uid ?? undefined,
     gid: info.gid ?? undefined,
     mtimeMs: info.mtime?.getTime() ?? 0,
+    identity: info.ino ? `${info.dev}:${info.ino}` : undefined,
   };
 }
 

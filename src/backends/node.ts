@@ -62,6 +62,7 @@ function toInfo(stats: NodeFs.Stats): EntryInfo {
     uid: stats.uid,
     gid: stats.gid,
     mtimeMs: stats.mtimeMs,
+    identity: stats.ino ? `${stats.dev}:${stats.ino}` : undefined,
   };
 }
 
