@@ -1,18 +1,31 @@
 /**
- * Renders one runtime's results as markdown tables and checks them against
- * the targets of issue 5.
+ * Renders benchmark results as markdown: per runtime and file system the
+ * tables and target checks of RESULTS.md, the OPFS rows, and the compact
+ * target table of the README.
  */
 
 import {
   type Cell,
+  filesystemLabel,
+  FLOOR,
   INLINE,
   NPM,
+  type OpfsRow,
   OURS,
-  OURS_COALESCED,
   PLAIN,
-  type Row,
   type RuntimeResults,
 } from "./_results.ts";
+import {
+  type Check,
+  checkLine,
+  checkTargets,
+  fastestNpm,
+  formatWorst,
+  isBurst,
+  isStream,
+  opfsLimit,
+  ratio,
+} from "./_targets.ts";
 
 /** Milliseconds in a readable unit. */
 export function formatTime(milliseconds: number): string {
@@ -22,46 +35,39 @@ export function formatTime(milliseconds: number): string {
   return `${(milliseconds / 1000).toFixed(2)} s`;
 }
 
-function ratio(value: number): string {
-  return `${value.toFixed(2)}x`;
-}
-
-/** The fastest npm package in a row: [name, cell], or undefined. */
-function fastestNpm(row: Row): [string, Cell] | undefined {
-  return NPM.filter((name) => row.cells[name])
-    .map((name): [string, Cell] => [name, row.cells[name]])
-    .sort((a, b) => a[1].milliseconds - b[1].milliseconds)[0];
-}
-
-function table(header: string[], lines: string[][]): string {
+function table(header: string[], lines: string[][], textColumns = 2): string {
   return [
     `| ${header.join(" | ")} |`,
-    `|${header.map((_, i) => i < 2 ? "---" : "--:").join("|")}|`,
+    `|${header.map((_, i) => i < textColumns ? "---" : "--:").join("|")}|`,
     ...lines.map((line) => `| ${line.join(" | ")} |`),
   ].join("\n");
 }
 
-const isStream = (row: Row) => row.unit === "stream";
-const isBurst = (row: Row) => row.unit === "burst";
+/** "Deno 2.9.6 on xfs" */
+export function runLabel(results: RuntimeResults): string {
+  return `${results.version} on ${filesystemLabel(results)}`;
+}
 
-function mainTable(rows: Row[]): string {
-  const columns = [OURS, INLINE, PLAIN, ...NPM];
-  const lines = rows.filter((row) => !isStream(row) && !isBurst(row)).map(
-    (row) => {
-      const ours = row.cells[OURS].milliseconds;
-      const npm = fastestNpm(row);
-      const inline = row.cells[INLINE];
-      return [
-        `${row.workload}, per ${row.unit}`,
-        row.durability,
-        ...columns.map((name) =>
-          row.cells[name] ? formatTime(row.cells[name].milliseconds) : "—"
-        ),
-        npm ? `${ratio(ours / npm[1].milliseconds)} (${npm[0]})` : "— (none)",
-        inline ? ratio(ours / inline.milliseconds) : "—",
-      ];
-    },
-  );
+function mainTable(results: RuntimeResults): string {
+  const rows = results.rows.filter((row) => !isStream(row) && !isBurst(row));
+  const floors = rows.some((row) => row.cells[FLOOR]);
+  const columns = [OURS, INLINE, ...(floors ? [FLOOR] : []), PLAIN, ...NPM];
+  const lines = rows.map((row) => {
+    const ours = row.cells[OURS].milliseconds;
+    const npm = fastestNpm(row);
+    const inline = row.cells[INLINE];
+    const floor = row.cells[FLOOR];
+    return [
+      `${row.workload}, per ${row.unit}`,
+      row.durability,
+      ...columns.map((name) =>
+        row.cells[name] ? formatTime(row.cells[name].milliseconds) : "—"
+      ),
+      npm ? `${ratio(ours / npm[1].milliseconds)} (${npm[0]})` : "— (none)",
+      inline ? ratio(ours / inline.milliseconds) : "—",
+      ...(floors ? [floor ? ratio(ours / floor.milliseconds) : "—"] : []),
+    ];
+  });
   return table(
     [
       "workload",
@@ -69,6 +75,7 @@ function mainTable(rows: Row[]): string {
       ...columns,
       "ours ÷ fastest npm",
       "ours ÷ inline",
+      ...(floors ? ["ours ÷ floor"] : []),
     ],
     lines,
   );
@@ -76,11 +83,12 @@ function mainTable(rows: Row[]): string {
 
 /** One line per contender for every row of one kind. */
 function perContenderTable(
-  rows: Row[],
+  results: RuntimeResults,
+  kind: (row: RuntimeResults["rows"][number]) => boolean,
   header: string[],
   values: (cell: Cell) => string[],
 ): string {
-  const lines = rows.flatMap((row) =>
+  const lines = results.rows.filter(kind).flatMap((row) =>
     Object.entries(row.cells).map(([name, cell]) => [
       row.workload,
       row.durability,
@@ -89,12 +97,13 @@ function perContenderTable(
       ...values(cell),
     ])
   );
-  return table(header, lines);
+  return lines.length ? table(header, lines, 3) : "";
 }
 
-function streamTable(rows: Row[]): string {
+function streamTable(results: RuntimeResults): string {
   return perContenderTable(
-    rows.filter(isStream),
+    results,
+    isStream,
     [
       "stream",
       "durability",
@@ -112,9 +121,10 @@ function streamTable(rows: Row[]): string {
   );
 }
 
-function burstTable(rows: Row[]): string {
+function burstTable(results: RuntimeResults): string {
   return perContenderTable(
-    rows.filter(isBurst),
+    results,
+    isBurst,
     [
       "burst",
       "durability",
@@ -130,186 +140,191 @@ function burstTable(rows: Row[]): string {
   );
 }
 
-/** One line per target: met or missed, with the numbers. */
-export function checkTargets(results: RuntimeResults): string[] {
-  const lines: string[] = [];
-  const rows = results.rows;
-  const npmMisses: string[] = [];
-  const npmChecked: number[] = [];
-  const inlineMisses: string[] = [];
-  const inlineChecked: number[] = [];
-  for (const row of rows) {
-    const ours = row.cells[OURS] ?? row.cells[OURS_COALESCED];
-    if (!ours) continue;
-    const npm = isBurst(row)
-      ? (row.cells["steno"]
-        ? ["steno", row.cells["steno"]] as const
-        : undefined)
-      : fastestNpm(row);
-    const subject = isBurst(row) ? row.cells[OURS_COALESCED] : ours;
-    if (npm) {
-      const value = subject.milliseconds / npm[1].milliseconds;
-      npmChecked.push(value);
-      if (value > 0.8) {
-        npmMisses.push(
-          `${row.workload} [${row.durability}] ${ratio(value)} of ${npm[0]}`,
-        );
-      }
-    }
-    const inline = row.cells[INLINE];
-    if (inline) {
-      const value = ours.milliseconds / inline.milliseconds;
-      inlineChecked.push(value);
-      if (value > 1.1) {
-        inlineMisses.push(
-          `${row.workload} [${row.durability}] ${ratio(value)}`,
-        );
-      }
+/** Per workload, the widest spread of any of its cells' rounds. */
+function spreads(results: RuntimeResults): string {
+  const widest = new Map<string, number>();
+  for (const row of results.rows) {
+    for (const cell of Object.values(row.cells)) {
+      if (cell.spread === undefined) continue;
+      widest.set(
+        row.workload,
+        Math.max(widest.get(row.workload) ?? 0, cell.spread),
+      );
     }
   }
-  const verdict = (misses: string[]) => misses.length === 0 ? "met" : "MISSED";
-  if (results.runtime !== "deno") {
-    lines.push(
-      `≤ 0.8x the fastest npm alternative at equal durability (${npmChecked.length} comparisons, worst ${
-        ratio(Math.max(...npmChecked))
-      }): ${verdict(npmMisses)}${
-        npmMisses.length ? ` — ${npmMisses.join("; ")}` : ""
-      }`,
-    );
-  }
-  lines.push(
-    `≤ 1.1x the inline protocol (${inlineChecked.length} comparisons, worst ${
-      ratio(Math.max(...inlineChecked))
-    }): ${verdict(inlineMisses)}${
-      inlineMisses.length ? ` — ${inlineMisses.join("; ")}` : ""
-    }`,
-  );
-  // Large: at least 64 MiB (the 256 MiB replace and the stream). At 1 MiB
-  // the fixed costs of any atomic write (create, rename, directory fsync)
-  // weigh in; those rows are listed for information.
-  const throughput: string[] = [];
-  const medium: string[] = [];
-  let throughputMet = true;
-  for (const row of rows) {
-    if (row.bytes === undefined || row.durability === "none") continue;
-    const value = row.cells[PLAIN].milliseconds / row.cells[OURS].milliseconds;
-    const entry = `${row.workload} [${row.durability}] ${ratio(value)}`;
-    if (row.bytes < 64 * 2 ** 20) {
-      medium.push(entry);
-      continue;
-    }
-    if (value < 0.9) throughputMet = false;
-    throughput.push(entry);
-  }
-  lines.push(
-    `large writes (≥ 64 MiB) reach ≥ 0.9x the throughput of a plain write + fsync: ${
-      throughputMet ? "met" : "MISSED"
-    } — ${throughput.join("; ")}${
-      medium.length ? ` (for information: ${medium.join("; ")})` : ""
-    }`,
-  );
-  const streams = rows.filter(isStream);
-  if (streams.length) {
-    const peaks = streams.map((row) => row.cells[OURS].peakGrowthMiB)
-      .filter((peak) => peak !== undefined);
-    const peak = Math.max(...peaks);
-    lines.push(
-      `${streams[0].workload} adds ≤ 64 MiB of peak memory: ${
-        peak <= 64 ? "met" : "MISSED"
-      } — at most ${peak.toFixed(1)} MiB`,
-    );
-  }
-  for (const row of rows.filter(isBurst)) {
-    const coalesced = row.cells[OURS_COALESCED];
-    const sequential = row.cells[OURS];
-    const speedup = sequential.milliseconds / coalesced.milliseconds;
-    const met = speedup >= 50 && coalesced.lastWriteWon;
-    lines.push(
-      `coalesced ${row.workload} [${row.durability}] ≥ 50x faster than one by one, last write wins: ${
-        met ? "met" : "MISSED"
-      } — ${speedup.toFixed(0)}x, ${
-        coalesced.fileWrites ?? "?"
-      } file writes, last write won: ${coalesced.lastWriteWon ? "yes" : "no"}`,
-    );
-  }
-  return lines;
+  return [...widest].map(([workload, spread]) =>
+    `${workload} ${(spread * 100).toFixed(0)}%`
+  ).join(", ");
 }
 
-/** The markdown section of one runtime. */
+/** The markdown section of one runtime on one file system. */
 export function renderRuntime(results: RuntimeResults): string {
+  const fs = results.filesystem;
+  const durations = Object.entries(results.durations ?? {});
+  const spread = spreads(results);
   return [
-    `### ${results.version}${results.quick ? " (quick run)" : ""}`,
+    `### ${runLabel(results)}${results.quick ? " (quick run)" : ""}`,
     "",
-    `Medians of ${results.rounds}; each cell is the time of one unit (one write, one append, 100 concurrent writes).`,
+    ...(fs
+      ? [
+        `Written in \`${fs.directory}\`: ${fs.type} (${fs.options}) on ${fs.source}.`,
+        "",
+      ]
+      : []),
+    `Medians of ${results.rounds}; each cell is the time of one unit (one write, one append, 100 or 1000 concurrent writes).`,
+    ...(durations.length
+      ? [
+        "",
+        `Wall time per workload: ${
+          durations.map(([id, seconds]) => `${id} ${seconds.toFixed(0)} s`)
+            .join(", ")
+        }.`,
+      ]
+      : []),
+    ...(spread
+      ? [
+        "",
+        `Widest spread of a contender's rounds ((slowest − fastest) ÷ median): ${spread}.`,
+      ]
+      : []),
     "",
-    mainTable(results.rows),
+    mainTable(results),
     "",
-    streamTable(results.rows),
-    "",
-    burstTable(results.rows),
-    "",
+    ...[streamTable(results), burstTable(results)].filter(Boolean)
+      .flatMap((text) => [text, ""]),
     "Targets:",
     "",
-    ...checkTargets(results).map((line) => `- ${line}`),
+    ...checkTargets(results).map((check) => `- ${checkLine(check)}`),
     ...(results.notes.length
       ? ["", ...results.notes.map((note) => `Note: ${note}`)]
       : []),
   ].join("\n");
 }
 
-function summaryCell(row: Row | undefined): string {
-  if (!row) return "—";
-  if (isBurst(row)) {
-    const ours = row.cells[OURS_COALESCED];
-    const steno = row.cells["steno"];
-    const writes = ours.fileWrites === undefined
-      ? ""
-      : `, ${ours.fileWrites} write${ours.fileWrites === 1 ? "" : "s"}`;
-    return `${formatTime(ours.milliseconds)}${writes}${
-      steno ? ` · ${ratio(ours.milliseconds / steno.milliseconds)} steno` : ""
-    }`;
-  }
-  const ours = row.cells[OURS];
-  if (isStream(row)) {
-    const peak = ours.peakGrowthMiB === undefined
-      ? ""
-      : `, +${ours.peakGrowthMiB.toFixed(0)} MiB`;
-    return `${ours.mibPerSecond!.toFixed(0)} MiB/s${peak} · ${
-      ratio(row.cells[PLAIN].milliseconds / ours.milliseconds)
-    } plain`;
-  }
-  const npm = fastestNpm(row);
-  const inline = row.cells[INLINE];
-  return [
-    formatTime(ours.milliseconds),
-    npm ? `${ratio(ours.milliseconds / npm[1].milliseconds)} npm` : "",
-    inline ? `${ratio(ours.milliseconds / inline.milliseconds)} inline` : "",
-  ].filter(Boolean).join(" · ");
+function opfsVerdict(row: OpfsRow): string {
+  const limit = opfsLimit(row);
+  return row.ratio <= limit ? "met" : "**MISSED**";
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes / 1024} KiB`;
+}
+
+/** The OPFS rows of `bench/opfs.ts` with the targets of issue 13 part 5. */
+export function renderOpfs(rows: OpfsRow[]): string {
+  return table(
+    [
+      "engine",
+      "context",
+      "size",
+      "plain createWritable()",
+      "atomic writeFile",
+      "atomic ÷ plain",
+      "target",
+      "verdict",
+    ],
+    rows.map((row) => [
+      `${row.engine} ${row.version}`,
+      row.context,
+      sizeLabel(row.size),
+      formatTime(row.plainMs),
+      formatTime(row.atomicMs),
+      ratio(row.ratio),
+      `≤ ${opfsLimit(row).toFixed(2)}x`,
+      opfsVerdict(row),
+    ]),
+    3,
+  );
+}
+
+/** Issue 13's checks, the README's columns. */
+const SUMMARY_CHECKS = [
+  "npm-async",
+  "npm-sync",
+  "floor-100",
+  "floor-1000",
+  "inline-room",
+  "single",
+  "large",
+  "memory",
+];
+
+function summaryCell(check: Check | undefined): string {
+  if (!check || check.verdict === "not measured") return "—";
+  const mark = { met: "✓", MISSED: "✗", "n/a": "n/a" }[check.verdict];
+  return `${formatWorst(check)} ${mark}`;
 }
 
 /**
- * One table over every runtime, for the README: this library's median per
- * workload and durability, as a ratio to the fastest npm alternative and to
- * the inline protocol (below 1 is faster).
+ * The README's compact table: one line per target of issue 13, one column
+ * per runtime and file system (the worst ratio, ✓ met, ✗ missed), and the
+ * OPFS rows below it.
  */
-export function renderSummary(all: RuntimeResults[]): string {
-  const keys: [string, string][] = [];
-  for (const row of all[0]?.rows ?? []) {
-    keys.push([row.workload, row.durability]);
-  }
-  const lines = keys.map(([workload, durability]) => [
-    workload,
-    durability,
-    ...all.map((results) =>
-      summaryCell(
-        results.rows.find((row) =>
-          row.workload === workload && row.durability === durability
+export function renderSummary(
+  all: RuntimeResults[],
+  opfs: OpfsRow[] | undefined,
+): string {
+  const checks = all.map(checkTargets);
+  const lines = SUMMARY_CHECKS.flatMap((id) => {
+    const check = checks.flat().find((check) => check.id === id);
+    if (!check) return [];
+    const bound = check.bound === "max" ? "≤" : "≥";
+    const unit = check.unit === "MiB" ? " MiB" : "x";
+    return [[
+      `${check.short} (${bound} ${check.limit}${unit})`,
+      ...checks.map((of) => summaryCell(of.find((check) => check.id === id))),
+    ]];
+  });
+  const parts = [
+    table(
+      [
+        "target (issue 13)",
+        ...all.map((results) =>
+          `${results.version} ${filesystemLabel(results)}`
         ),
-      )
+      ],
+      lines,
+      1,
     ),
-  ]);
-  return table(
-    ["workload", "durability", ...all.map((results) => results.version)],
-    lines,
-  );
+  ];
+  if (opfs?.length) {
+    const engines = [...new Set(opfs.map((row) => `${row.engine}`))];
+    const sizes = [...new Set(opfs.map((row) => row.size))].sort((a, b) =>
+      a - b
+    );
+    const opfsLines = engines.flatMap((engine) =>
+      (["page", "worker"] as const).map((context) => {
+        const of = opfs.filter((row) =>
+          row.engine === engine && row.context === context
+        );
+        return [
+          `${engine} ${of[0]?.version ?? ""}`.trim(),
+          context,
+          ...sizes.map((size) => {
+            const row = of.find((row) => row.size === size);
+            if (!row) return "—";
+            return `${ratio(row.ratio)} ${
+              row.ratio <= opfsLimit(row) ? "✓" : "✗"
+            }`;
+          }),
+        ];
+      })
+    );
+    parts.push(
+      "",
+      table(
+        [
+          "OPFS engine",
+          "context",
+          ...sizes.map((size) =>
+            `atomic ÷ plain, ${sizeLabel(size)} (≤ ${
+              size > 2 ** 20 ? "1.11" : "1.3, WebKit 1.5"
+            })`
+          ),
+        ],
+        opfsLines,
+      ),
+    );
+  }
+  return parts.join("\n");
 }

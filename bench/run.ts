@@ -7,6 +7,10 @@
  *   bun bench/run.ts [--quick] [--json FILE]
  *   node --expose-gc --import tsx bench/run.ts [--quick] [--json FILE]
  *
+ * `--dir DIR` writes in DIR (default: the system's temp directory), so that
+ * `bench/main.ts` can run the same workloads on another file system;
+ * `--only small,many10` selects workloads.
+ *
  * Each comparison runs its contenders interleaved in this one process, in
  * several rounds, and keeps the median per contender.
  */
@@ -30,6 +34,7 @@ import {
 } from "./_harness.ts";
 import {
   type Cell,
+  FLOOR,
   INLINE,
   OURS,
   OURS_COALESCED,
@@ -44,6 +49,9 @@ const quick = args.includes("--quick");
 const jsonIndex = args.indexOf("--json");
 const jsonPath = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : "";
+const directory = args.includes("--dir")
+  ? args[args.indexOf("--dir") + 1]
+  : os.tmpdir();
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -52,6 +60,7 @@ const scale = quick
   ? {
     rounds: 3,
     largeRounds: 3,
+    streamRounds: 3,
     smallUnits: { none: 100, file: 30, full: 30 },
     largeSize: 16 * MiB,
     streamSize: 64 * MiB,
@@ -60,7 +69,11 @@ const scale = quick
   }
   : {
     rounds: 5,
-    largeRounds: 9,
+    // Fewer rounds for the large writes and the stream than before (9 and
+    // 5), so that both file systems fit in 40 minutes; each round is one long
+    // throughput-bound write, and RESULTS.md shows the spread of the rounds.
+    largeRounds: 5,
+    streamRounds: 3,
     smallUnits: { none: 1000, file: 400, full: 400 },
     largeSize: 256 * MiB,
     streamSize: 1024 * MiB,
@@ -71,9 +84,10 @@ const STREAM_CHUNK = MiB;
 
 const runtime = detectRuntime();
 const base = baselines();
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "atomic-write-bench-"));
+const root = fs.mkdtempSync(path.join(directory, "atomic-write-bench-"));
 const rows: Row[] = [];
 const notes: string[] = [];
+const durations: Record<string, number> = {};
 let directoryCount = 0;
 
 /** A fresh directory holding `name` with `bytes` in it. */
@@ -124,13 +138,19 @@ function record(
   console.error(`  ${workload} [${durability}] ms/${unit}: ${summary}`);
 }
 
+/** (slowest − fastest) ÷ median of the rounds. */
+function spreadOf(samples: number[]): number {
+  return (Math.max(...samples) - Math.min(...samples)) / median(samples);
+}
+
 function cellsOf(
-  timings: { name: string; median: number }[],
+  timings: { name: string; median: number; samples: number[] }[],
   size?: number,
 ): Record<string, Cell> {
   return Object.fromEntries(
-    timings.map(({ name, median }) => [name, {
+    timings.map(({ name, median, samples }) => [name, {
       milliseconds: median,
+      spread: spreadOf(samples),
       ...(size ? { mibPerSecond: size / MiB / (median / 1000) } : {}),
     }]),
   );
@@ -142,13 +162,11 @@ function wanted(id: string): boolean {
 
 /** Workloads 1 and 2: replace one file with `size` bytes, sequentially. */
 async function replaceSequentially(
-  id: string,
   workload: string,
   size: number,
   units: (durability: Durability) => number,
   rounds: number,
 ) {
-  if (!wanted(id)) return;
   const bytes = bytesOf(size);
   for (const durability of DURABILITIES) {
     const contenders: Contender[] = wholeWriters(durability).map((
@@ -170,7 +188,6 @@ async function replaceSequentially(
 
 /** Workload 1b: the same small replace through the synchronous APIs. */
 async function replaceSynchronously() {
-  if (!wanted("sync")) return;
   const bytes = bytesOf(KiB);
   for (const durability of DURABILITIES) {
     const writers: [string, typeof base.inlineWriteSync][] = [
@@ -232,7 +249,6 @@ async function* chunksOf(
  * 8 chunks.
  */
 async function stream() {
-  if (!wanted("stream")) return;
   const total = scale.streamSize;
   for (const durability of DURABILITIES) {
     type Streamer = (
@@ -265,7 +281,7 @@ async function stream() {
       return measured;
     };
     const times = streamers.map(() => [] as number[]);
-    for (let round = 0; round < scale.rounds; round++) {
+    for (let round = 0; round < scale.streamRounds; round++) {
       for (let step = 0; step < streamers.length; step++) {
         const index = (round + step) % streamers.length;
         times[index].push((await writeWhole(index)).milliseconds);
@@ -283,6 +299,7 @@ async function stream() {
       const milliseconds = median(times[index]);
       return [name, {
         milliseconds,
+        spread: spreadOf(times[index]),
         mibPerSecond: total / MiB / (milliseconds / 1000),
         peakGrowthMiB: peaks[index],
       }];
@@ -294,7 +311,6 @@ async function stream() {
 
 /** Workload 4: a burst of concurrent writes to one path. */
 async function burst() {
-  if (!wanted("burst")) return;
   const count = scale.burst;
   const countable = await canCountRenames();
   if (!countable) {
@@ -370,21 +386,42 @@ async function burst() {
   }
 }
 
-/** Workload 5: 100 different files written concurrently. */
-async function manyFiles() {
-  if (!wanted("many")) return;
+/**
+ * Workload 5: `perDirectory` different files in each of `directories`
+ * directories, all written at once. At "full" the floor runs too: the
+ * inline protocol without its directory fsyncs, the least that any sharing
+ * of directory fsyncs can reach on this disk.
+ */
+async function manyFiles(
+  workload: string,
+  directories: number,
+  perDirectory: number,
+) {
   const bytes = bytesOf(KiB);
+  const count = directories * perDirectory;
   for (const durability of DURABILITIES) {
-    const contenders = wholeWriters(durability).map(([name, write]) => {
-      const targets = Array.from(
-        { length: 100 },
-        (_, index) => index === 0 ? freshTarget(bytes) : "",
+    const writers = wholeWriters(durability);
+    if (durability === "full") {
+      writers.push([
+        FLOOR,
+        (target, data) => base.inlineWrite(target, data, "file"),
+      ]);
+    }
+    const contenders = writers.map(([name, write]): Contender => {
+      const folders = Array.from(
+        { length: directories },
+        () => path.dirname(freshTarget(bytes, "target-0")),
       );
-      const directory = path.dirname(targets[0]);
-      for (let index = 1; index < 100; index++) {
-        targets[index] = path.join(directory, `target-${index}`);
-        fs.writeFileSync(targets[index], bytes);
-      }
+      // Round-robin over the directories, so that all of them are busy at once.
+      const targets = Array.from(
+        { length: count },
+        (_, index) =>
+          path.join(
+            folders[index % directories],
+            `target-${Math.floor(index / directories)}`,
+          ),
+      );
+      for (const target of targets) fs.writeFileSync(target, bytes);
       return {
         name,
         run: () =>
@@ -393,21 +430,21 @@ async function manyFiles() {
           ),
       };
     });
-    const units = Math.max(2, Math.round(scale.smallUnits[durability] / 50));
-    const timings = await interleave(contenders, scale.rounds, units);
-    record(
-      "100 files at once, 1 KiB each",
-      durability,
-      "100 writes",
-      cellsOf(timings),
+    // As many writes per round as the small replace makes (10 units of 100
+    // files at "none"; 1 of 1000), so that both file systems fit in 40
+    // minutes (twice that before).
+    const units = Math.max(
+      1,
+      Math.round(scale.smallUnits[durability] / count),
     );
+    const timings = await interleave(contenders, scale.rounds, units);
+    record(workload, durability, `${count} writes`, cellsOf(timings));
     removeTargets();
   }
 }
 
 /** Workload 6: append 1 KiB to a large file. */
 async function append() {
-  if (!wanted("append")) return;
   const bytes = bytesOf(KiB, 98);
   const start = bytesOf(scale.appendBase);
   for (const durability of DURABILITIES) {
@@ -467,34 +504,52 @@ function runtimeVersion(): string {
   return `Node ${globals.process!.version.slice(1)}`;
 }
 
+/** Every workload with its id for --only, in running order. */
+const WORKLOADS: [string, () => Promise<void>][] = [
+  ["small", () =>
+    replaceSequentially(
+      "1 KiB replace",
+      KiB,
+      (durability) => scale.smallUnits[durability],
+      scale.rounds,
+    )],
+  ["sync", replaceSynchronously],
+  ["1mib", () =>
+    replaceSequentially(
+      "1 MiB replace",
+      MiB,
+      (durability) => durability === "none" ? 40 : 20,
+      scale.rounds,
+    )],
+  ["large", () =>
+    replaceSequentially(
+      `${scale.largeSize / MiB} MiB replace`,
+      scale.largeSize,
+      () => 1,
+      scale.largeRounds,
+    )],
+  ["stream", stream],
+  ["burst", burst],
+  ["many", () => manyFiles("100 files at once, 1 KiB each", 1, 100)],
+  [
+    "many10",
+    () =>
+      manyFiles("1000 files at once in 10 directories, 1 KiB each", 10, 100),
+  ],
+  ["append", append],
+];
+
 try {
-  console.error(`${runtimeVersion()}${quick ? " (quick)" : ""}`);
-  await replaceSequentially(
-    "small",
-    "1 KiB replace",
-    KiB,
-    (durability) => scale.smallUnits[durability],
-    scale.rounds,
+  console.error(
+    `${runtimeVersion()}${quick ? " (quick)" : ""}, writing in ${root}`,
   );
-  await replaceSynchronously();
-  await replaceSequentially(
-    "1mib",
-    "1 MiB replace",
-    MiB,
-    (durability) => durability === "none" ? 40 : 20,
-    scale.rounds,
-  );
-  await replaceSequentially(
-    "large",
-    `${scale.largeSize / MiB} MiB replace`,
-    scale.largeSize,
-    () => 1,
-    scale.largeRounds,
-  );
-  await stream();
-  await burst();
-  await manyFiles();
-  await append();
+  for (const [id, run] of WORKLOADS) {
+    if (!wanted(id)) continue;
+    const start = performance.now();
+    await run();
+    durations[id] = Math.round((performance.now() - start) / 100) / 10;
+    console.error(`  (${id}: ${durations[id]} s)`);
+  }
 } finally {
   fs.rmSync(root, { recursive: true, force: true });
 }
@@ -504,8 +559,9 @@ const results: RuntimeResults = {
   version: runtimeVersion(),
   quick,
   rounds:
-    `${scale.rounds} rounds (3 for the large writes and the stream; the burst 3 at "none", 1 otherwise)`,
+    `${scale.rounds} rounds (${scale.largeRounds} for the large writes, ${scale.streamRounds} for the stream; the burst 3 at "none", 1 otherwise)`,
   rows,
   notes,
+  durations,
 };
 if (jsonPath) fs.writeFileSync(jsonPath, JSON.stringify(results, null, 2));
