@@ -432,6 +432,7 @@ if (write || render) {
     readme,
     resultsFile,
     resultsMd,
+    chart,
   ], { stdio: "inherit" });
   console.error(
     "Wrote bench/RESULTS.md, bench/results.json, bench/chart.svg, README.md",
