@@ -1,7 +1,7 @@
 /**
- * Why the OPFS backend writes temp files with createWritable() in workers
- * too: FileSystemSyncAccessHandle against createWritable() for a new file,
- * in a dedicated worker, Chromium and Firefox (WebKit has no sync handles).
+ * Why the OPFS backend writes temp files through a sync access handle in a
+ * dedicated worker: FileSystemSyncAccessHandle against createWritable() for
+ * a new file, Chromium and Firefox (WebKit has no sync handles).
  *
  *   node --import tsx bench/opfs_sync_handle.ts
  */

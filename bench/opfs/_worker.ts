@@ -1,5 +1,14 @@
-/** Benchmark worker. */
+/** Benchmark worker: the mode comes in its URL's query string. */
 
+import { measureCalls } from "./_calls.ts";
 import { measure } from "./_measure.ts";
+import { trace } from "./_trace.ts";
 
-postMessage(await measure("worker"));
+const mode = location.search;
+postMessage(
+  mode === "?calls"
+    ? await measureCalls("worker")
+    : mode === "?trace"
+    ? await trace("worker")
+    : await measure("worker", mode === "?quick"),
+);

@@ -10,6 +10,12 @@
  * There is no fsync in OPFS: what a browser crash leaves is up to the
  * engine; `move()` replaces the target whole in all three engines.
  *
+ * Every OPFS call is a round trip to the browser's storage process that
+ * costs about as much as a fifth of a small save (`bench/opfs.ts --calls`),
+ * so a save makes as few as it can: directory handles are cached (and
+ * refreshed by the one `realPath` each save starts with), the temp file's
+ * handle is kept for its move, and the two Web Locks are asked for at once.
+ *
  * Each temp file also has a Web Lock of its own, taken before the file is
  * created and released after its move or removal, whatever `locks` says: a
  * context that dies drops its locks, so `cleanupTemps` in any tab or worker
@@ -256,17 +262,58 @@ export function createOpfsBackend(
   let rootPromise: Promise<OpfsDirectory> | undefined;
   const root = () =>
     rootPromise ??= options.root ? Promise.resolve(options.root) : opfsRoot();
-  /** Releases the Web Lock of a temp file, by temp path. */
-  const releases = new Map<string, () => void>();
+  /** An open temp file, by temp path. */
+  const temps = new Map<string, {
+    /** Kept for its move: no lookup then. */
+    file: OpfsFile;
+    /** Releases its Web Locks. */
+    release: () => void;
+    /** The file it replaces. */
+    target: string;
+    /** Started by `close`, awaited before the move (see `refuseDirectory`). */
+    targetCheck?: Promise<void>;
+  }>();
+  /**
+   * Directory handles by canonical path ("/a/b"), so that the calls of one
+   * save walk no path. Each save starts with a `realPath` of its directory,
+   * which walks afresh: a directory removed (or removed and made again) by
+   * another context since is noticed there, as it was without the cache.
+   */
+  const directories = new Map<string, OpfsDirectory>();
 
-  async function directory(path: string): Promise<OpfsDirectory> {
+  /** Forgets `key` and everything under it. */
+  function forget(key: string): void {
+    for (const cached of directories.keys()) {
+      if (cached === key || cached.startsWith(`${key}/`)) {
+        directories.delete(cached);
+      }
+    }
+  }
+
+  /** The handle of a directory; `fresh`: looked up again, not cached. */
+  async function directory(
+    path: string,
+    fresh = false,
+  ): Promise<OpfsDirectory> {
+    const parts = names(path);
+    const cached = fresh ? undefined : directories.get(`/${parts.join("/")}`);
+    if (cached) return cached;
     let handle = await root();
-    for (const name of names(path)) {
+    let key = "";
+    for (const name of parts) {
+      key += `/${name}`;
+      const known = fresh ? undefined : directories.get(key);
+      if (known) {
+        handle = known;
+        continue;
+      }
       try {
         handle = await handle.getDirectoryHandle(name);
       } catch (error) {
+        forget(key);
         throw withCode(error);
       }
+      directories.set(key, handle);
     }
     return handle;
   }
@@ -283,24 +330,35 @@ export function createOpfsBackend(
       if ((error as { code?: string }).code === "ENOENT") return undefined;
       throw error;
     }
-    for (const kind of ["file", "directory"] as const) {
+    // A directory this backend has seen is asked for as one first.
+    const key = `/${names(path).join("/")}`;
+    const kinds = directories.has(key)
+      ? ["directory", "file"] as const
+      : ["file", "directory"] as const;
+    for (const kind of kinds) {
       try {
-        return kind === "file"
-          ? await dir.getFileHandle(name)
-          : await dir.getDirectoryHandle(name);
+        if (kind === "file") return await dir.getFileHandle(name);
+        const handle = await dir.getDirectoryHandle(name);
+        directories.set(key, handle);
+        return handle;
       } catch (error) {
-        if (
-          !isNamed(error, "TypeMismatchError") &&
-          !isNamed(error, "NotFoundError")
-        ) {
-          throw withCode(error);
-        }
+        // NotFoundError: nothing of either kind has that name.
+        if (isNamed(error, "NotFoundError")) return undefined;
+        if (!isNamed(error, "TypeMismatchError")) throw withCode(error);
       }
     }
     return undefined;
   }
 
-  async function info(path: string): Promise<EntryInfo | undefined> {
+  /**
+   * What `path` is. `withTime` reads the modification time, which costs a
+   * `getFile()` per call: only `cleanupTemps` needs it (through `lstat`; OPFS
+   * has no links, so `stat` of a save's target leaves it out, as 0).
+   */
+  async function info(
+    path: string,
+    withTime: boolean,
+  ): Promise<EntryInfo | undefined> {
     const handle = await entry(path);
     if (!handle) return undefined;
     const isFile = handle.kind === "file";
@@ -311,7 +369,7 @@ export function createOpfsBackend(
       mode: undefined,
       uid: undefined,
       gid: undefined,
-      mtimeMs: isFile ? (await handle.getFile()).lastModified : 0,
+      mtimeMs: isFile && withTime ? (await handle.getFile()).lastModified : 0,
     };
   }
 
@@ -360,73 +418,105 @@ export function createOpfsBackend(
     return await hold(locks, `atomic-write:${await lockPrefix()}${target}`);
   }
 
+  /**
+   * Rejects with EISDIR if `to` is a directory: Firefox's move() deletes a
+   * directory in the way and WebKit moves the file into it, so this runs
+   * before every move. The protocol's earlier stat of the target saw no
+   * directory; this sees one made meanwhile, as closely before the move as
+   * a round trip allows (there is no atomic check).
+   */
+  async function refuseDirectory(to: string): Promise<void> {
+    const target = split(to);
+    if (await isDirectory(await directory(target.parent), target.name)) {
+      throw withCode(new Error(`"${to}" is a directory`), "EISDIR");
+    }
+  }
+
   /** Moves the temp file onto the target; with `noReplace` never over one. */
   async function moveOnto(from: string, to: string, noReplace: boolean) {
     // The protocol keeps the temp file beside the target: one directory.
     const source = split(from);
     const target = split(to);
     const dir = await directory(target.parent);
-    // Firefox's move() deletes a directory in the way and WebKit moves the
-    // file into it: refuse before move() is called.
-    if (await isDirectory(dir, target.name)) {
-      throw withCode(new Error(`"${to}" is a directory`), "EISDIR");
-    }
+    const temp = temps.get(from);
+    // The check started by `close` serves the first attempt only: a retried
+    // move checks again.
+    const started = temp?.target === to ? temp.targetCheck : undefined;
+    if (temp) temp.targetCheck = undefined;
+    await (started ?? refuseDirectory(to));
     if (noReplace && await entry(to)) {
       throw withCode(new Error(`"${to}" exists`), "EEXIST");
     }
     try {
-      const file = await dir.getFileHandle(source.name);
+      const file = temp?.file ?? await dir.getFileHandle(source.name);
       await file.move(dir, target.name);
     } catch (error) {
       throw withCode(error);
     }
-    releases.get(from)?.();
-    releases.delete(from);
+    temps.get(from)?.release();
+    temps.delete(from);
   }
 
   const primitives: AsyncPrimitives<OpfsHandle> = {
+    // The protocol asks only for the target's directory (OPFS has no links),
+    // once per save and first: the walk afresh keeps the cache honest.
     realPath: async (path) => {
-      const handle = await entry(path);
-      if (!handle) throw withCode(new Error(`"${path}" not found`), "ENOENT");
+      try {
+        await directory(path, true);
+      } catch (error) {
+        // The path may name a file.
+        if ((error as { code?: string }).code !== "ENOTDIR") throw error;
+        if (!await entry(path)) {
+          throw withCode(new Error(`"${path}" not found`), "ENOENT");
+        }
+      }
       return `/${names(path).join("/")}`;
     },
-    lstat: info,
-    stat: info,
+    lstat: (path) => info(path, true),
+    stat: (path) => info(path, false),
     readLink: () =>
       Promise.reject(withCode(new Error("no links in OPFS"), "EINVAL")),
     makeDirectory: async (path) => {
       const { parent, name } = split(path);
       try {
-        await (await directory(parent)).getDirectoryHandle(name, {
+        const made = await (await directory(parent)).getDirectoryHandle(name, {
           create: true,
         });
+        directories.set(`/${names(path).join("/")}`, made);
       } catch (error) {
         throw withCode(error);
       }
     },
     createTemp: async (path, { copyFrom, target }: CreateTempOptions) => {
-      const releaseTarget = await lock(target);
-      let releaseTemp = () => {};
+      const { parent, name } = split(path);
+      // The target's lock, the temp file's own lock (before the file exists:
+      // cleanupTemps never sees it unlocked) and the check that the name is
+      // free (OPFS has no exclusive create; no lock guards a random name, so
+      // the check needs none) are independent round trips: made at once.
+      const [targetLock, tempFileLock, taken] = await Promise.allSettled([
+        lock(target),
+        tempLock(path),
+        entry(path),
+      ]);
       const release = () => {
-        releaseTemp();
-        releaseTarget();
+        if (tempFileLock.status === "fulfilled") tempFileLock.value();
+        if (targetLock.status === "fulfilled") targetLock.value();
       };
       try {
-        // Before the file exists: cleanupTemps never sees it unlocked.
-        releaseTemp = await tempLock(path);
-        const { parent, name } = split(path);
-        const dir = await directory(parent);
-        // OPFS has no exclusive create: check, then create, under the lock.
-        if (await entry(path)) {
+        for (const result of [targetLock, tempFileLock, taken]) {
+          if (result.status === "rejected") throw result.reason;
+        }
+        if (taken.status === "fulfilled" && taken.value) {
           throw withCode(new Error(`"${path}" exists`), "EEXIST");
         }
+        const dir = await directory(parent);
         const sync = await canUseSyncHandles(
           dir,
           name,
           (probeName) => tempLock(`${parent}/${probeName}`),
         );
         const file = await dir.getFileHandle(name, { create: true });
-        releases.set(path, release);
+        temps.set(path, { file, release, target });
         const handle: OpfsHandle = sync
           ? {
             path,
@@ -448,7 +538,7 @@ export function createOpfsBackend(
         }
         return handle;
       } catch (error) {
-        releases.delete(path);
+        temps.delete(path);
         release();
         throw (error as { code?: string }).code ? error : withCode(error);
       }
@@ -478,6 +568,13 @@ export function createOpfsBackend(
       Promise.resolve({ mode: undefined, uid: undefined, gid: undefined }),
     sync: () => Promise.resolve(),
     close: async (handle) => {
+      const temp = temps.get(handle.path);
+      if (temp) {
+        // The move's check of the target is a round trip like the close:
+        // made at the same time (a failure surfaces at the move).
+        temp.targetCheck = refuseDirectory(temp.target);
+        temp.targetCheck.catch(() => {});
+      }
       try {
         if (handle.syncHandle) {
           handle.syncHandle.flush();
@@ -505,13 +602,14 @@ export function createOpfsBackend(
       } catch (error) {
         throw withCode(error);
       } finally {
-        releases.get(path)?.();
-        releases.delete(path);
+        temps.get(path)?.release();
+        temps.delete(path);
       }
     },
+    // cleanupTemps starts here: the walk afresh keeps the cache honest.
     readDirectory: async (path) => {
       const result: string[] = [];
-      const dir = await directory(path);
+      const dir = await directory(path, true);
       for await (const name of dir.keys()) result.push(name);
       return result;
     },

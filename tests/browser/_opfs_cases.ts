@@ -7,7 +7,12 @@
  */
 
 import * as api from "@atomic-write/atomic-write";
-import { check, type Disk, portableCases } from "../_portable_cases.ts";
+import {
+  check,
+  type Disk,
+  type PortableCase,
+  portableCases,
+} from "../_portable_cases.ts";
 
 /** The outcome of one case. */
 export interface CaseResult {
@@ -63,6 +68,51 @@ function opfsDisk(root: Dir): Disk {
   };
 }
 
+/** OPFS's own cases: the backend caches directory handles and checks late. */
+const opfsCases: PortableCase[] = [
+  {
+    name: "a directory removed and made again between saves is written anew",
+    async run({ api, disk }) {
+      const { root } = disk.options as { root: Dir };
+      const save = (text: string, createParents = false) =>
+        api.writeTextFile("d/x.txt", text, { root, createParents });
+      await save("one", true);
+      await root.removeEntry("d", { recursive: true });
+      await save("two", true);
+      check(await disk.readText("d/x.txt") === "two", "after createParents");
+      await root.removeEntry("d", { recursive: true });
+      await root.getDirectoryHandle("d", { create: true });
+      await save("three");
+      check(await disk.readText("d/x.txt") === "three", "in the new directory");
+      await root.removeEntry("d", { recursive: true });
+      let error: unknown;
+      await save("four").catch((caught) => error = caught);
+      check(
+        (error as { code?: string })?.code === "ENOENT",
+        `a removed directory is missing: ${error}`,
+      );
+    },
+  },
+  {
+    name: "a directory made at the target during a save is refused and kept",
+    async run({ api, disk }) {
+      const { root } = disk.options as { root: Dir };
+      const file = await api.openAtomic("t", { root });
+      await file.write("x");
+      const made = await root.getDirectoryHandle("t", { create: true });
+      await (await made.getFileHandle("inside.txt", { create: true }))
+        .createWritable().then((writable) => writable.close());
+      let error: unknown;
+      await file.commit().catch((caught) => error = caught);
+      check(
+        (error as { code?: string })?.code === "EISDIR",
+        `EISDIR: ${error}`,
+      );
+      await (await root.getDirectoryHandle("t")).getFileHandle("inside.txt");
+    },
+  },
+];
+
 const cases = [
   {
     name: "the runtime is detected as a browser",
@@ -73,6 +123,7 @@ const cases = [
     },
   },
   ...portableCases,
+  ...opfsCases,
 ];
 
 /** Runs every case in a fresh directory under `atomic-write-cases/`. */
