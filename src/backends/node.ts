@@ -77,6 +77,50 @@ function mountPoint(fs: typeof NodeFs, path: string): boolean {
   });
 }
 
+/**
+ * Replaced files at least this large are released in the background (see
+ * `renameReleasingReplaced`); below it the saving is less than the cost of
+ * holding them.
+ */
+export const RELEASE_IN_BACKGROUND_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Renames `from` over `to`, holding a large regular file at `to` open
+ * across the rename. The rename then only removes its name; the kernel
+ * frees its blocks and drops its page cache (~200 ms per GiB on ext4,
+ * measured with bench/large_profile.ts) when that descriptor is closed,
+ * which happens in the thread pool, off the caller's path, even after a
+ * synchronous write. A target that cannot be opened is freed by the rename,
+ * as without holding. The descriptor is read-only: its close cannot lose
+ * data, so its error is ignored.
+ */
+function renameReleasingReplaced(
+  fs: typeof NodeFs,
+  from: string,
+  to: string,
+): void {
+  let held: number | undefined;
+  try {
+    // On Windows an open target makes the rename fail (EPERM/EBUSY).
+    if (currentProcess().platform === "win32") throw new Error("Windows");
+    const info = fs.lstatSync(to, { throwIfNoEntry: false });
+    if (info?.isFile() && info.size >= RELEASE_IN_BACKGROUND_SIZE) {
+      const { O_NOFOLLOW, O_RDONLY } = fs.constants;
+      held = fs.openSync(to, O_RDONLY | O_NOFOLLOW);
+    }
+  } catch {
+    // Windows, unreadable (no read permission) or gone meanwhile: the
+    // rename frees it, as without holding.
+  }
+  try {
+    fs.renameSync(from, to);
+  } catch (error) {
+    if (held !== undefined) fs.closeSync(held);
+    throw error;
+  }
+  if (held !== undefined) fs.close(held, () => {});
+}
+
 /** Primitives over the synchronous `node:fs` calls. */
 function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
   const { COPYFILE_EXCL, COPYFILE_FICLONE, O_TRUNC, O_WRONLY } = fs.constants;
@@ -121,7 +165,7 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
     statHandle: (handle) => toInfo(fs.fstatSync(handle.fd)),
     sync: (handle) => fs.fsyncSync(handle.fd),
     close: (handle) => fs.closeSync(handle.fd),
-    rename: (from, to) => fs.renameSync(from, to),
+    rename: (from, to) => renameReleasingReplaced(fs, from, to),
     link: (from, to) => fs.linkSync(from, to),
     syncDirectory: (path) => {
       const fd = fs.openSync(path, "r");
