@@ -189,14 +189,21 @@ export function createAtomicWrite<H>(
       isSuperseded: () => boolean,
     ): Promise<boolean> => {
       try {
+        const resolved = await resolving;
+        // A stream's pace is the caller's: it must not hold a slot, nor the
+        // directory fsync that other writes share.
+        const paced = data.kind !== "async-iterator";
         await runAsync(
-          writeWhole(await resolving, data, options, capabilities),
+          writeWhole(resolved, data, options, capabilities),
           current,
           {
             ...context,
             shouldCommit: () => !isSuperseded(),
-            // A stream's pace is the caller's: it must not hold a slot.
-            waitForSlot: data.kind !== "async-iterator",
+            waitForSlot: paced,
+            directorySync: paced && options.durability === "full" &&
+                capabilities.syncDirectory
+              ? resolved.directory
+              : undefined,
           },
         );
         return true;

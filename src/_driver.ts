@@ -9,6 +9,7 @@ import type { Backend, Primitives } from "./_backend.ts";
 import { retryOnDescriptorShortage, writeSlots } from "./_descriptor_limit.ts";
 import type { Op, Steps } from "./_protocol.ts";
 import { type Remover, trackTemp, untrackTemp } from "./_exit_cleanup.ts";
+import { directorySyncs } from "./_group_commit.ts";
 import { AtomicWriteError } from "./errors.ts";
 
 /** Per-run context: what the driver checks between operations. */
@@ -24,6 +25,13 @@ export interface RunContext {
    * caller does not control: one who holds pending files could deadlock.
    */
   waitForSlot?: boolean;
+  /**
+   * The directory this run will fsync after its rename, announced when the
+   * run starts so that concurrent writes into it can share that fsync
+   * (`_group_commit.ts`). Only for runs whose pace the caller does not
+   * control: a stream's writer would hold up the others' fsync.
+   */
+  directorySync?: string;
 }
 
 /** Thrown into the protocol when a newer write made this one pointless. */
@@ -192,17 +200,49 @@ async function driveInSlot<T>(
   // An abort while waiting rejects here, before the protocol did anything.
   const waiting = writeSlots.acquire(context.signal);
   if (waiting) await waiting;
-  try {
-    return await drive(steps, backend, context);
-  } finally {
+  let held = true;
+  // The temp file is closed at the commit point: from there on the run
+  // holds no descriptor of its own (a directory fsync is shared), and
+  // keeping the slot through the rename and the directory fsync would make
+  // the writes queued behind it wait for fsyncs they could share.
+  const releaseSlot = () => {
+    if (!held) return;
+    held = false;
     writeSlots.release();
+  };
+  try {
+    return await drive(steps, backend, { ...context, releaseSlot });
+  } finally {
+    releaseSlot();
   }
 }
 
 async function drive<T>(
   steps: Steps<T>,
   backend: Backend,
-  context: RunContext,
+  context: RunState,
+): Promise<T> {
+  const announced = context.directorySync;
+  if (announced === undefined) return await driveSteps(steps, backend, context);
+  directorySyncs.expect(announced);
+  const run = { ...context, asked: false };
+  try {
+    return await driveSteps(steps, backend, run);
+  } finally {
+    if (!run.asked) directorySyncs.forget(announced);
+  }
+}
+
+/**
+ * A run's context while it runs: whether it asked for its announced fsync,
+ * and how it gives back its write slot early.
+ */
+type RunState = RunContext & { asked?: boolean; releaseSlot?: () => void };
+
+async function driveSteps<T>(
+  steps: Steps<T>,
+  backend: Backend,
+  context: RunState,
 ): Promise<T> {
   let outcome: Outcome = { value: undefined };
   // Before the rename an abort wins; after the commit point it cannot. It is
@@ -217,7 +257,10 @@ async function drive<T>(
         abortable = false;
         throw context.signal.reason;
       }
-      if (op.kind === "commit-point") abortable = false;
+      if (op.kind === "commit-point") {
+        abortable = false;
+        context.releaseSlot?.();
+      }
       // Only real promises are awaited: the commit point and the rename that
       // follows it run in one synchronous stretch, with no other code between.
       // Calls short of descriptors are retried; an abort ends the backoff.
@@ -240,10 +283,22 @@ async function drive<T>(
 function performAsync(
   op: Op,
   backend: Backend,
-  context: RunContext,
+  context: RunState,
 ): unknown {
   switch (op.kind) {
     case "call":
+      if (op.name === "syncDirectory") {
+        // Concurrent writes into one directory share its fsyncs.
+        const directory = op.args[0] as string;
+        const announced = context.asked === false &&
+          directory === context.directorySync;
+        if (announced) context.asked = true;
+        return directorySyncs.sync(
+          directory,
+          () => backend.async.syncDirectory(directory),
+          announced,
+        );
+      }
       return callTracked(
         op.quick && backend.sync ? backend.sync : backend.async,
         op,

@@ -69,12 +69,22 @@ export class WriteScheduler {
     return state;
   }
 
-  /** Forgets idle files, unless a call not yet queued could still need one. */
-  #forgetIdle(): void {
+  /** Files that went idle while calls were not yet queued. */
+  #idle = new Set<string>();
+
+  /**
+   * Forgets an idle file, unless a call not yet queued could still need it
+   * (its newest committed write): then it is forgotten with the next file
+   * that goes idle once no call is unqueued. Only idle files are visited,
+   * so that 1,000 files going idle cost 1,000 steps, not a scan each.
+   */
+  #forgetIdle(key: string): void {
+    this.#idle.add(key);
     if (this.#unqueued > 0) return;
-    for (const [key, state] of this.#files) {
-      if (state.active === 0) this.#files.delete(key);
+    for (const idle of this.#idle) {
+      if (this.#files.get(idle)?.active === 0) this.#files.delete(idle);
     }
+    this.#idle.clear();
   }
 
   /** Waits until every earlier call is queued, then gives this call's key. */
@@ -110,7 +120,7 @@ export class WriteScheduler {
     });
     state.tail = run.then(() => {}, () => {}).finally(() => {
       state.active--;
-      if (state.active === 0) this.#forgetIdle();
+      if (state.active === 0) this.#forgetIdle(key);
     });
     return run;
   }
@@ -242,7 +252,7 @@ export class WriteScheduler {
     const result = write();
     const state = this.#state(key);
     state.committed = Math.max(state.committed, sequence);
-    if (state.active === 0) this.#forgetIdle();
+    if (state.active === 0) this.#forgetIdle(key);
     return result;
   }
 }

@@ -42,6 +42,9 @@ export type Step =
   /** A write's promise resolved: `version` is the content it committed. */
   | { kind: "ack"; version: number };
 
+/** The primitives that persist: recorded when called, not when they end. */
+const FSYNCS = new Set(["sync", "syncDirectory"]);
+
 /** A directory: names to inode numbers. */
 type Directory = Map<string, number>;
 
@@ -306,7 +309,19 @@ export class RecordingFileSystem {
               }
             };
             if (immediate) queueMicrotask(run);
-            else setTimeout(run, 0);
+            else if (FSYNCS.has(name)) {
+              // An fsync is only sure to cover what happened before it was
+              // called: record it now, resolve later, so that steps made
+              // while it is in flight count as not covered by it.
+              let outcome: unknown;
+              let failed = false;
+              try {
+                outcome = (primitive as (...a: unknown[]) => unknown)(...args);
+              } catch (failure) {
+                [outcome, failed] = [failure, true];
+              }
+              setTimeout(() => failed ? reject(outcome) : resolve(outcome), 0);
+            } else setTimeout(run, 0);
           }),
       ]),
     ) as unknown as AsyncPrimitives;

@@ -2,7 +2,10 @@
  * Child process for the kill tests: atomically replaces FILE in a loop with
  * self-checking versions 1, 2, 3, ... and prints "ack N" (synchronously, so
  * the parent has it before any kill) after each write resolved. With MODE
- * `append` it appends `appendedLine(N)` instead (`append: true`).
+ * `append` it appends `appendedLine(N)` instead (`append: true`). With MODE
+ * `concurrent` it runs `CONCURRENT_FILES` such loops at once, on FILE-0,
+ * FILE-1, ... in FILE's directory (durable writes into one directory at the
+ * same time: the group commit), printing "ack I N" for file I.
  *
  *   _kill_child.ts BACKEND FILE DURABILITY SIZE [MODE]
  */
@@ -23,6 +26,22 @@ async function* chunksOf(content: string) {
   for (let i = 0; i < content.length; i += 4096) {
     yield content.slice(i, i + 4096);
   }
+}
+
+/** Files written at once in the `concurrent` mode. */
+const CONCURRENT_FILES = 8;
+
+if (mode === "concurrent") {
+  await Promise.all(
+    Array.from({ length: CONCURRENT_FILES }, async (_, i) => {
+      for (let n = 1;; n++) {
+        await api.writeFile(`${file}-${i}`, versionContent("kill", n), {
+          durability: durability as Durability,
+        });
+        fs.writeSync(1, `ack ${i} ${n}\n`);
+      }
+    }),
+  );
 }
 
 if (mode === "append") {

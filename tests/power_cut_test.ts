@@ -10,7 +10,10 @@
  * POWER_CUTS sets the cuts per file system for durability "full" (default
  * 100); CONTROL_CUTS those of each weaker level (default 40); APPEND_CUTS
  * those of the append case on xfs (default 100), where `append: true` clones
- * the old file with a reflink and appends to the clone.
+ * the old file with a reflink and appends to the clone; CONCURRENT_CUTS those
+ * of the concurrent case (default 100 per file system and level), where 8 writers
+ * replace 8 files in one directory at once, so that their directory fsyncs
+ * are shared (the group commit, `src/_group_commit.ts`).
  *
  * Levels: "full", "file" (no directory fsync), "none" (no fsync at all) and
  * "no-file-fsync" ("full" without the temp file's fsync, a broken protocol).
@@ -38,6 +41,9 @@ import {
 const CUTS = Number(process.env.POWER_CUTS ?? 100);
 const CONTROL_CUTS = Number(process.env.CONTROL_CUTS ?? 40);
 const APPEND_CUTS = Number(process.env.APPEND_CUTS ?? 100);
+const CONCURRENT_CUTS = Number(process.env.CONCURRENT_CUTS ?? 100);
+/** Files the concurrent writer replaces at once (`_kill_child.ts`). */
+const CONCURRENT_FILES = 8;
 /**
  * The cut comes at a random moment up to this long after the writer's first
  * acknowledged write. Short by default, to keep CI short; a cut within 40 ms
@@ -92,6 +98,11 @@ interface CutReport {
   level: Level;
   /** The writer appended (`append: true`) instead of replacing. */
   append: boolean;
+  /**
+   * Several writers replaced files in one directory at once; then each
+   * count below counts files (CONCURRENT_FILES per cut), not cuts.
+   */
+  concurrent: boolean;
   cuts: number;
   /** Target torn, empty or missing after the remount. */
   torn: number;
@@ -138,17 +149,20 @@ function createFileSystem(type: "ext4" | "xfs") {
   };
 }
 
-/** Runs the writer, cuts power while it runs; returns the last ack. */
+/**
+ * Runs the writer, cuts power while it runs; returns the last ack of each
+ * file (index 0 for the one file of the other modes).
+ */
 function cutWhileWriting(
   backend: string,
   file: string,
   mount: string,
   durability: string,
-  append: boolean,
-): Promise<number> {
+  writerMode: "replace" | "append" | "concurrent",
+): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const command = scriptCommand(CHILD);
-    const mode = append ? ["append"] : [];
+    const mode = writerMode === "replace" ? [] : [writerMode];
     const child = spawn(
       command[0],
       [...command.slice(1), backend, file, durability, "0", ...mode],
@@ -177,10 +191,11 @@ function cutWhileWriting(
         reject(new Error(`writer exited by itself: ${errors}`));
         return;
       }
-      const acks = [...output.matchAll(/ack (\d+)\n/g)].map((m) =>
-        Number(m[1])
-      );
-      resolve(acks.at(-1) ?? 0);
+      const lastAcks: number[] = [];
+      for (const m of output.matchAll(/ack (?:(\d+) )?(\d+)\n/g)) {
+        lastAcks[Number(m[1] ?? 0)] = Number(m[2]);
+      }
+      resolve(lastAcks);
     });
   });
 }
@@ -189,8 +204,10 @@ async function powerCuts(
   type: "ext4" | "xfs",
   level: Level,
   cuts: number,
-  append = false,
+  writerMode: "replace" | "append" | "concurrent" = "replace",
 ): Promise<CutReport> {
+  const append = writerMode === "append";
+  const concurrent = writerMode === "concurrent";
   const { cleanupTemps } = await import("../mod.ts");
   // The broken protocol is a backend of its own, run at "full".
   const [backend, durability] = level === "no-file-fsync"
@@ -200,6 +217,7 @@ async function powerCuts(
     filesystem: type,
     level,
     append,
+    concurrent,
     cuts: 0,
     torn: 0,
     empty: 0,
@@ -214,29 +232,41 @@ async function powerCuts(
       assert.ok(filesystem.reflink, "the xfs image can clone (reflink=1)");
     }
     const file = path.join(filesystem.mount, "target.txt");
+    const files = concurrent
+      ? Array.from({ length: CONCURRENT_FILES }, (_, i) => `${file}-${i}`)
+      : [file];
     for (let cut = 0; cut < cuts; cut++) {
-      fs.writeFileSync(file, append ? APPEND_BASE : versionContent("kill", 0));
+      for (const each of files) {
+        fs.writeFileSync(
+          each,
+          append ? APPEND_BASE : versionContent("kill", 0),
+        );
+      }
       sh("sync", []);
-      const lastAck = await cutWhileWriting(
+      const lastAcks = await cutWhileWriting(
         backend,
         file,
         filesystem.mount,
         durability,
-        append,
+        writerMode,
       );
       filesystem.remount();
       report.cuts++;
-      const content = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-      // A whole version: the base plus appends 1..k, or replace k whole.
-      const version = append
-        ? appendedCount(content) ?? -1
-        : Number(/\|kill:(\d+):/.exec(content)?.[1] ?? -1);
-      const whole = append ? version >= 0 : isWholeVersion(content);
-      if (!whole) {
-        report.torn++;
-        if (content === "") report.empty++;
-        else if (/^\0+$/.test(content)) report.zeroed++;
-      } else if (version < lastAck) report.lost++;
+      for (const [index, each] of files.entries()) {
+        const content = fs.existsSync(each)
+          ? fs.readFileSync(each, "utf8")
+          : "";
+        // A whole version: the base plus appends 1..k, or replace k whole.
+        const version = append
+          ? appendedCount(content) ?? -1
+          : Number(/\|kill:(\d+):/.exec(content)?.[1] ?? -1);
+        const whole = append ? version >= 0 : isWholeVersion(content);
+        if (!whole) {
+          report.torn++;
+          if (content === "") report.empty++;
+          else if (/^\0+$/.test(content)) report.zeroed++;
+        } else if (version < (lastAcks[index] ?? 0)) report.lost++;
+      }
       const removed = await cleanupTemps(filesystem.mount, { olderThan: 0 });
       if (removed.length > 0) report.tempsLeft++;
       const rest = fs.readdirSync(filesystem.mount).filter((n) =>
@@ -260,7 +290,7 @@ test(
   ),
   options,
   async () => {
-    const report = await powerCuts("xfs", "full", APPEND_CUTS, true);
+    const report = await powerCuts("xfs", "full", APPEND_CUTS, "append");
     assert.equal(report.cuts, APPEND_CUTS);
     assert.deepEqual([report.torn, report.lost], [0, 0]);
   },
@@ -272,7 +302,7 @@ test(
   ),
   options,
   async () => {
-    const report = await powerCuts("xfs", "file", CONTROL_CUTS, true);
+    const report = await powerCuts("xfs", "file", CONTROL_CUTS, "append");
     assert.equal(report.torn, 0);
     // The control for the append check: it must see lost appends here.
     assert.ok(report.lost > 0, "expected lost acknowledged appends");
@@ -280,6 +310,41 @@ test(
 );
 
 for (const type of ["ext4", "xfs"] as const) {
+  test(
+    nameWithSkipReason(
+      `power cuts on ${type}, ${CONCURRENT_FILES} writers in one directory (group commit), durability "full": never torn, nothing acknowledged lost`,
+      SKIP,
+    ),
+    options,
+    async () => {
+      const report = await powerCuts(
+        type,
+        "full",
+        CONCURRENT_CUTS,
+        "concurrent",
+      );
+      assert.equal(report.cuts, CONCURRENT_CUTS);
+      assert.deepEqual([report.torn, report.lost], [0, 0]);
+    },
+  );
+  test(
+    nameWithSkipReason(
+      `power cuts on ${type}, ${CONCURRENT_FILES} writers in one directory, durability "file" (no directory fsync): the control, acknowledged writes may be lost`,
+      SKIP,
+    ),
+    options,
+    async () => {
+      const report = await powerCuts(
+        type,
+        "file",
+        CONCURRENT_CUTS,
+        "concurrent",
+      );
+      assert.equal(report.torn, 0);
+      // The control for the concurrent check: it must see lost writes here.
+      assert.ok(report.lost > 0, "expected lost acknowledged writes");
+    },
+  );
   test(
     nameWithSkipReason(
       `power cuts on ${type}, durability "full": never torn, nothing acknowledged lost`,
