@@ -1,0 +1,112 @@
+/**
+ * Where the time of one small atomic replace goes (issue 13 part 2): runs
+ * sequential 1 KiB `writeFile` calls through the runtime's backend with every
+ * primitive timed, and prints the share of each primitive and of everything
+ * else (the protocol, the queue, promises).
+ *
+ *   deno run -A bench/small_profile.ts [--dir DIR] [--durability none|file|full] [--writes N]
+ *   bun bench/small_profile.ts ...
+ *   node --import tsx bench/small_profile.ts ...
+ *
+ * On ext4 the rename over an existing file dominates at "none": ext4 starts
+ * writing the new file's data at that rename (auto_da_alloc), and every
+ * atomic-replace library pays it.
+ */
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+import { createAtomicWrite } from "../src/_api.ts";
+import type { Backend } from "../src/_backend.ts";
+import { createBunBackend } from "../src/backends/bun.ts";
+import { createDenoBackend } from "../src/backends/deno.ts";
+import { createNodeBackend } from "../src/backends/node.ts";
+import type { Durability } from "../src/options.ts";
+import { detectRuntime } from "../src/runtime.ts";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : fallback;
+};
+const durability = option("--durability", "none") as Durability;
+const writes = Number(option("--writes", "2000"));
+const root = option("--dir", os.tmpdir());
+
+const runtime = detectRuntime();
+const backend: Backend =
+  (runtime === "deno"
+    ? createDenoBackend()
+    : runtime === "bun"
+    ? createBunBackend()
+    : createNodeBackend()) as unknown as Backend;
+
+/** Time spent per primitive, in milliseconds, and calls. */
+const spent = new Map<string, { calls: number; ms: number }>();
+for (const kind of ["sync", "async"] as const) {
+  const primitives = backend[kind] as unknown as Record<
+    string,
+    (...a: unknown[]) => unknown
+  >;
+  if (!primitives) continue;
+  for (const name of Object.keys(primitives)) {
+    const primitive = primitives[name];
+    primitives[name] = (...callArgs: unknown[]) => {
+      const start = performance.now();
+      const add = () => {
+        const entry = spent.get(`${kind}.${name}`) ?? { calls: 0, ms: 0 };
+        entry.calls++;
+        entry.ms += performance.now() - start;
+        spent.set(`${kind}.${name}`, entry);
+      };
+      const result = primitive(...callArgs);
+      if (result instanceof Promise) {
+        return result.finally(add);
+      }
+      add();
+      return result;
+    };
+  }
+}
+
+const api = createAtomicWrite(() => backend);
+const directory = fs.mkdtempSync(path.join(root, "small-profile-"));
+const target = path.join(directory, "target");
+fs.writeFileSync(target, "old");
+const bytes = new Uint8Array(1024).fill(97);
+try {
+  for (let i = 0; i < Math.min(200, writes); i++) {
+    await api.writeFile(target, bytes, { durability });
+  }
+  spent.clear();
+  const start = performance.now();
+  for (let i = 0; i < writes; i++) {
+    await api.writeFile(target, bytes, { durability });
+  }
+  const perWrite = (performance.now() - start) * 1000 / writes;
+  const rows = [...spent].sort((a, b) => b[1].ms - a[1].ms);
+  let inPrimitives = 0;
+  console.log(
+    `${runtime}, ${writes} sequential 1 KiB writes at "${durability}" in ${directory}: ${
+      perWrite.toFixed(1)
+    } µs per write`,
+  );
+  for (const [name, { calls, ms }] of rows) {
+    const micros = ms * 1000 / writes;
+    inPrimitives += micros;
+    console.log(
+      `  ${name.padEnd(22)} ${(calls / writes).toFixed(1)}x ${
+        micros.toFixed(1).padStart(7)
+      } µs ${(100 * micros / perWrite).toFixed(0).padStart(3)}%`,
+    );
+  }
+  const rest = perWrite - inPrimitives;
+  console.log(
+    `  ${"everything else".padEnd(22)}      ${rest.toFixed(1).padStart(7)} µs ${
+      (100 * rest / perWrite).toFixed(0).padStart(3)
+    }%`,
+  );
+} finally {
+  fs.rmSync(directory, { recursive: true, force: true });
+}
