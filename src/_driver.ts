@@ -224,20 +224,19 @@ async function drive<T>(
 ): Promise<T> {
   const announced = context.directorySync;
   if (announced === undefined) return await driveSteps(steps, backend, context);
-  directorySyncs.expect(announced);
-  const run = { ...context, asked: false };
+  const run = { ...context, ticket: directorySyncs.expect(announced) };
   try {
     return await driveSteps(steps, backend, run);
   } finally {
-    if (!run.asked) directorySyncs.forget(announced);
+    if (run.ticket !== undefined) directorySyncs.forget(announced, run.ticket);
   }
 }
 
 /**
- * A run's context while it runs: whether it asked for its announced fsync,
- * and how it gives back its write slot early.
+ * A run's context while it runs: the ticket of its announced fsync until it
+ * asks for it, and how it gives back its write slot early.
  */
-type RunState = RunContext & { asked?: boolean; releaseSlot?: () => void };
+type RunState = RunContext & { ticket?: number; releaseSlot?: () => void };
 
 async function driveSteps<T>(
   steps: Steps<T>,
@@ -290,13 +289,14 @@ function performAsync(
       if (op.name === "syncDirectory") {
         // Concurrent writes into one directory share its fsyncs.
         const directory = op.args[0] as string;
-        const announced = context.asked === false &&
-          directory === context.directorySync;
-        if (announced) context.asked = true;
+        let ticket: number | undefined;
+        if (directory === context.directorySync) {
+          [ticket, context.ticket] = [context.ticket, undefined];
+        }
         return directorySyncs.sync(
           directory,
           () => backend.async.syncDirectory(directory),
-          announced,
+          ticket,
         );
       }
       return callTracked(

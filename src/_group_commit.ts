@@ -10,10 +10,12 @@
  * started after its own rename.
  *
  * Writes that will ask announce themselves when they start (`expect`). While
- * some of them have not asked yet, the next fsync waits for them, at most
- * `MAX_WAIT_MS`: 100 writes that start together then share one or two
- * fsyncs instead of a chain of them, each of which would also slow the
- * file fsyncs still running (they share the journal).
+ * some of those that started before the first waiter asked have not asked
+ * yet, the next fsync waits for them, at most `MAX_WAIT_MS`: 100 writes
+ * that start together then share one or two fsyncs instead of a chain of
+ * them, each of which would also slow the file fsyncs still running (they
+ * share the journal). Writes that start later are not waited for, so that a
+ * steady stream of writes cannot hold an fsync back.
  */
 
 /** How long an fsync may wait for announced writes that have not asked. */
@@ -32,8 +34,12 @@ interface DirectoryState {
   next?: Round;
   /** How the next fsync is made (the latest asker's backend). */
   fsync?: () => Promise<void>;
-  /** Announced writes that have not asked yet. */
-  expected: number;
+  /** Announced writes that have not asked yet, by ticket. */
+  expected: Set<number>;
+  /** The next write's ticket. */
+  nextTicket: number;
+  /** Tickets below this started before the next fsync's first waiter. */
+  waitBelow: number;
   /** Ends the wait for those writes. */
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -55,38 +61,47 @@ export class DirectorySyncs {
   #state(directory: string): DirectoryState {
     let state = this.#directories.get(directory);
     if (!state) {
-      state = { expected: 0 };
+      state = { expected: new Set(), nextTicket: 0, waitBelow: 0 };
       this.#directories.set(directory, state);
     }
     return state;
   }
 
-  /** A write into `directory` started that will ask for its fsync. */
-  expect(directory: string): void {
-    this.#state(directory).expected++;
+  /**
+   * A write into `directory` started that will ask for its fsync; returns
+   * its ticket for `sync` or `forget`.
+   */
+  expect(directory: string): number {
+    const state = this.#state(directory);
+    const ticket = state.nextTicket++;
+    state.expected.add(ticket);
+    return ticket;
   }
 
   /** An announced write ended without asking (it failed or was skipped). */
-  forget(directory: string): void {
+  forget(directory: string, ticket: number): void {
     const state = this.#state(directory);
-    state.expected--;
+    state.expected.delete(ticket);
     this.#advance(directory, state);
   }
 
   /**
    * Resolves after an fsync of `directory` (made with `fsync`) that started
-   * after this call; rejects with that fsync's error. `announced`: this
-   * write called `expect` before.
+   * after this call; rejects with that fsync's error. `ticket`: what
+   * `expect` gave this write, if it announced itself.
    */
   sync(
     directory: string,
     fsync: () => Promise<void>,
-    announced: boolean,
+    ticket?: number,
   ): Promise<void> {
     const state = this.#state(directory);
-    if (announced) state.expected--;
+    if (ticket !== undefined) state.expected.delete(ticket);
     state.fsync = fsync;
-    state.next ??= round();
+    if (!state.next) {
+      state.next = round();
+      state.waitBelow = state.nextTicket;
+    }
     const { promise } = state.next;
     this.#advance(directory, state);
     return promise;
@@ -96,10 +111,10 @@ export class DirectorySyncs {
   #advance(directory: string, state: DirectoryState): void {
     if (state.running) return; // Its end calls this again.
     if (!state.next) {
-      if (state.expected === 0) this.#directories.delete(directory);
+      if (state.expected.size === 0) this.#directories.delete(directory);
       return;
     }
-    if (state.expected > 0) {
+    if (this.#waitingFor(state)) {
       state.timer ??= setTimeout(() => {
         state.timer = undefined;
         if (!state.running && state.next) this.#start(directory, state);
@@ -107,6 +122,14 @@ export class DirectorySyncs {
       return;
     }
     this.#start(directory, state);
+  }
+
+  /** Whether a write that started before the first waiter has not asked. */
+  #waitingFor(state: DirectoryState): boolean {
+    for (const ticket of state.expected) {
+      if (ticket < state.waitBelow) return true;
+    }
+    return false;
   }
 
   #start(directory: string, state: DirectoryState): void {
