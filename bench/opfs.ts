@@ -22,12 +22,19 @@ import {
 } from "../tests/_browsers.ts";
 import type { Measurement } from "./opfs/_measure.ts";
 
+/** "1 KiB", "64 MiB" as bytes. */
+function bytesOf(size: string): number {
+  const [count, unit] = size.split(" ");
+  return Number(count) * (unit === "MiB" ? 2 ** 20 : 2 ** 10);
+}
+
 /** A row of `bench/opfs_results.json`. */
 interface ResultRow {
   engine: Engine;
   version: string;
   context: "page" | "worker";
-  size: string;
+  /** In bytes, as `bench/_results.ts` reads it. */
+  size: number;
   plainMs: number;
   atomicMs: number;
   ratio: number;
@@ -119,7 +126,7 @@ try {
           engine,
           version: version(engine),
           context,
-          size: row.size,
+          size: bytesOf(row.size),
           plainMs: row.plain,
           atomicMs: row.atomic,
           ratio: row.ratio,
