@@ -21,23 +21,12 @@ import {
   startHarness,
 } from "../tests/_browsers.ts";
 import type { Measurement } from "./opfs/_measure.ts";
+import type { OpfsRow } from "./_results.ts";
 
 /** "1 KiB", "64 MiB" as bytes. */
 function bytesOf(size: string): number {
   const [count, unit] = size.split(" ");
   return Number(count) * (unit === "MiB" ? 2 ** 20 : 2 ** 10);
-}
-
-/** A row of `bench/opfs_results.json`. */
-interface ResultRow {
-  engine: Engine;
-  version: string;
-  context: "page" | "worker";
-  /** In bytes, as `bench/_results.ts` reads it. */
-  size: number;
-  plainMs: number;
-  atomicMs: number;
-  ratio: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,7 +65,7 @@ const harness = await startHarness(
   8737,
 );
 
-const rows: ResultRow[] = [];
+const rows: OpfsRow[] = [];
 const ms = (value: number) => value.toFixed(mode === "full" ? 2 : 3);
 console.log(
   mode === "calls"
