@@ -279,12 +279,17 @@ export function createAtomicWrite<H>(
       primitives,
       context,
     );
-    scheduler.runSync(resolved.target, sequence, () =>
-      runSync(
-        writeWhole(resolved, source, options, capabilities),
-        primitives,
-        context,
-      ));
+    scheduler.runSync(
+      resolved.target,
+      sequence,
+      () =>
+        runSync(
+          writeWhole(resolved, source, options, capabilities),
+          primitives,
+          context,
+        ),
+      !options.append && !options.createNew,
+    );
   }
 
   /** Options for a call on `path`, and the path checked by its backend. */

@@ -5,8 +5,8 @@
  * (keyed by the canonical target path) run one at a time in sequence order;
  * a write that finds a newer one already committed skips its rename (the
  * newer content wins, as if applied in call order). Synchronous writes cannot
- * wait, so they run at once and mark themselves committed, which makes older
- * pending asynchronous writes skip.
+ * wait, so they run at once; one that replaces the whole file marks itself
+ * committed, which makes older pending asynchronous writes skip.
  */
 
 /** A queued write: resolves to true if it renamed, false if it was skipped. */
@@ -247,11 +247,21 @@ export class WriteScheduler {
     });
   }
 
-  /** Runs a synchronous write now and marks it committed for its file. */
-  runSync<T>(key: string, sequence: number, write: () => T): T {
+  /**
+   * Runs a synchronous write now. One that replaces the whole file
+   * (`supersedes`) is marked committed, so that older pending writes skip;
+   * an append or a createNew is not: those writes still run after it, since
+   * skipping them would lose data that the newer write did not replace.
+   */
+  runSync<T>(
+    key: string,
+    sequence: number,
+    write: () => T,
+    supersedes: boolean,
+  ): T {
     const result = write();
     const state = this.#state(key);
-    state.committed = Math.max(state.committed, sequence);
+    if (supersedes) state.committed = Math.max(state.committed, sequence);
     if (state.active === 0) this.#forgetIdle(key);
     return result;
   }

@@ -787,6 +787,33 @@ export const cases: Case[] = [
     },
   },
   {
+    name:
+      "a synchronous append overtakes pending writes without discarding them",
+    async run({ api }, dir) {
+      // A synchronous call cannot wait, so it runs ahead of older pending
+      // writes; only a synchronous replace makes them pointless. Before, a
+      // synchronous append made an older asynchronous append skip its rename
+      // and resolve: "0b", with "a" lost.
+      const file = path.join(dir, "log");
+      fs.writeFileSync(file, "0");
+      const olderAppend = api.writeFile(file, "a", { append: true });
+      api.writeFileSync(file, "b", { append: true });
+      await olderAppend;
+      assert.equal(text(file), "0ba");
+      // A synchronous replace still makes an older append pointless.
+      const skipped = api.writeFile(file, "c", { append: true });
+      api.writeFileSync(file, "new");
+      await skipped;
+      assert.equal(text(file), "new");
+      // A createNew that overtakes a pending write keeps that write too.
+      const fresh = path.join(dir, "fresh");
+      const olderCreate = api.writeFile(fresh, "async");
+      api.writeFileSync(fresh, "sync", { createNew: true });
+      await olderCreate;
+      assert.equal(text(fresh), "async");
+    },
+  },
+  {
     name: "two names for one file share the order",
     async run({ api }, dir) {
       const real = path.join(dir, "real");
