@@ -8,7 +8,13 @@
 import type { Backend } from "./_backend.ts";
 export type { AtomicWriteApi } from "./options.ts";
 import { type DataSource, toDataSource } from "./_data.ts";
-import { runAsync, runSync, Superseded } from "./_driver.ts";
+import {
+  countInProgress,
+  finishRenameInFlight,
+  runAsync,
+  runSync,
+  Superseded,
+} from "./_driver.ts";
 import {
   type CallKind,
   type NormalizedOptions,
@@ -235,7 +241,10 @@ export function createAtomicWrite<H>(
     // Release a stream that was never (fully) read, without delaying the
     // caller's promise.
     queued.catch((error) => cancelSource(source, error));
-    return queued;
+    return countInProgress(
+      typeof resolvedNow === "object" ? resolvedNow.directory : key,
+      queued,
+    );
   }
 
   /**
@@ -279,6 +288,7 @@ export function createAtomicWrite<H>(
       primitives,
       context,
     );
+    finishRenameInFlight(resolved.target, primitives);
     scheduler.runSync(
       resolved.target,
       sequence,

@@ -49,10 +49,9 @@ export const SMALL_WRITE = 64 * 1024;
  * a thread-pool round trip costs in Deno, Bun and Node (measured). The
  * asynchronous path makes them with the synchronous primitives where the
  * backend has them, as `Bun.write` does for small writes. fsync, large
- * writes, copies, unlinks and listings still go to the thread pool. The
- * rename must be synchronous in any case: a writeFileSync called while an
- * older write's rename sat in a thread pool could land first and then be
- * overwritten by the older content.
+ * writes, copies, unlinks and listings still go to the thread pool, and so
+ * do the create and the rename while writes run in several directories (see
+ * `_driver.ts`).
  */
 const QUICK_CALLS = new Set<keyof Primitives>([
   "realPath",

@@ -788,6 +788,52 @@ export const cases: Case[] = [
   },
   {
     name:
+      "a synchronous write lands after an older rename still in the thread pool",
+    skip: ({ backend }) =>
+      backend.sync ? undefined : "no synchronous API in this backend",
+    async run({ backend }, dir) {
+      // With writes in flight in other directories, renames go to the thread
+      // pool. A synchronous write that comes while an older write's rename sits
+      // there must not be overwritten by it when it lands.
+      const file = path.join(dir, "ordered");
+      // Renames go to the pool while writes run in two directories.
+      fs.mkdirSync(path.join(dir, "elsewhere"));
+      const other = path.join(dir, "elsewhere", "other");
+      let renamesInPool = 0;
+      const renameAsync = backend.async.rename;
+      const hooked: Backend = {
+        ...backend,
+        async: {
+          ...backend.async,
+          rename: (from, to) => {
+            if (to === file) {
+              renamesInPool++;
+              api.writeFileSync(file, "sync, newer");
+            }
+            return renameAsync(from, to);
+          },
+        },
+      };
+      const { api } = subjectFor("hooked", hooked);
+      // A stream held open keeps a write in flight in another directory.
+      let finishStream!: () => void;
+      const streamHeld = new Promise<void>((resolve) => finishStream = resolve);
+      const streaming = api.writeFile(
+        other,
+        (async function* () {
+          yield "first chunk";
+          await streamHeld;
+        })(),
+      );
+      await api.writeFile(file, "async, older", { durability: "none" });
+      finishStream();
+      await streaming;
+      assert.equal(renamesInPool, 1, "the rename went to the thread pool");
+      assert.equal(text(file), "sync, newer");
+    },
+  },
+  {
+    name:
       "a synchronous append overtakes pending writes without discarding them",
     async run({ api }, dir) {
       // A synchronous call cannot wait, so it runs ahead of older pending
