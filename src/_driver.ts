@@ -245,17 +245,65 @@ export function countInProgress<T>(
 }
 
 /**
- * Quick calls that take a directory's lock and start journal work: alone
- * they cost less on the main thread than a trip to the thread pool, but with
- * writes in other directories in flight they queue behind each other there
- * (~200-300 us each on this machine's ext4 under load), where the pool makes
- * them side by side. Writes into one directory gain nothing from the pool:
- * its lock serializes them anyway. Measured in one process on ext4 (Deno,
- * Bun, Node): 1,000 writes over 10 directories took 1.3-1.8x the inline
- * protocol with both calls on the main thread and 0.75-0.98x with both in
- * the pool; 100 writes into one directory were 5-30% slower in the pool.
+ * The create and the rename take their directory's lock and may start
+ * journal work. Where that is cheap (~20 us on xfs) they cost less on the
+ * main thread than a trip to the thread pool (~45 us in Deno). Where it is
+ * not (~200-300 us each on this machine's ext4 under load, where a rename
+ * over a file starts its writeback), calls made on the main thread queue
+ * behind each other while the pool would make them side by side, provided
+ * they are in different directories: one directory's lock serializes them
+ * anyway. So these two calls go to the pool while writes are in progress in
+ * more than one directory AND their recent duration on the main thread
+ * exceeds a pool trip. Measured in one process (Deno, Bun, Node): on ext4,
+ * 1,000 writes over 10 directories took 1.3-1.8x the inline protocol on the
+ * main thread and 0.75-0.98x in the pool; on xfs the pool gained nothing;
+ * 100 writes into one directory were 5-30% slower in the pool.
  */
-const POOLED_WHEN_SPREAD = new Set<keyof Primitives>(["createTemp", "rename"]);
+const POOLED_WHEN_SLOW = new Set<keyof Primitives>(["createTemp", "rename"]);
+
+/** A thread-pool round trip, in milliseconds: slower calls are pooled. */
+const POOL_TRIP_MS = 0.05;
+
+/**
+ * Recent durations on the main thread, in milliseconds (an exponential
+ * average), of the calls in `POOLED_WHEN_SLOW`, by name.
+ */
+const mainThreadCost = new Map<keyof Primitives, number>();
+
+/** When each of those calls last ran on the main thread. */
+const lastMeasured = new Map<keyof Primitives, number>();
+
+/** How often a pooled call runs on the main thread again, to re-measure. */
+const REMEASURE_MS = 1_000;
+
+function belongsInPool(name: keyof Primitives): boolean {
+  if (writesInProgress.size <= 1 || !POOLED_WHEN_SLOW.has(name)) return false;
+  // Now and then one runs on the main thread again, so that the average
+  // follows the disk when it gets fast again.
+  const now = performance.now();
+  if (now - (lastMeasured.get(name) ?? 0) > REMEASURE_MS) return false;
+  return (mainThreadCost.get(name) ?? 0) > POOL_TRIP_MS;
+}
+
+/** Makes a quick call on the main thread, timing the ones worth timing. */
+function callOnMainThread(primitives: Primitives, op: Call): unknown {
+  if (!POOLED_WHEN_SLOW.has(op.name)) {
+    return callTracked(primitives, op, primitives);
+  }
+  const start = performance.now();
+  try {
+    return callTracked(primitives, op, primitives);
+  } finally {
+    const end = performance.now();
+    const took = end - start;
+    lastMeasured.set(op.name, end);
+    const average = mainThreadCost.get(op.name);
+    mainThreadCost.set(
+      op.name,
+      average === undefined ? took : average * 0.75 + took * 0.25,
+    );
+  }
+}
 
 async function drive<T>(
   steps: Steps<T>,
@@ -341,15 +389,12 @@ function performAsync(
           ticket,
         );
       }
-      if (
-        !op.quick || !backend.sync ||
-        (writesInProgress.size > 1 && POOLED_WHEN_SPREAD.has(op.name))
-      ) {
+      if (!op.quick || !backend.sync || belongsInPool(op.name)) {
         return op.name === "rename" && backend.sync
           ? renameInPool(op, backend)
           : callTracked(backend.async, op, backend.sync);
       }
-      return callTracked(backend.sync, op, backend.sync);
+      return callOnMainThread(backend.sync, op);
     case "next":
       return raceAbort(op.iterator.next(), context.signal);
     case "blob":

@@ -792,8 +792,8 @@ export const cases: Case[] = [
     skip: ({ backend }) =>
       backend.sync ? undefined : "no synchronous API in this backend",
     async run({ backend }, dir) {
-      // With writes in flight in other directories, renames go to the thread
-      // pool. A synchronous write that comes while an older write's rename sits
+      // With writes in flight in other directories, renames that were slow
+      // on the main thread go to the thread pool. A synchronous write that comes while an older write's rename sits
       // there must not be overwritten by it when it lands.
       const file = path.join(dir, "ordered");
       // Renames go to the pool while writes run in two directories.
@@ -801,8 +801,18 @@ export const cases: Case[] = [
       const other = path.join(dir, "elsewhere", "other");
       let renamesInPool = 0;
       const renameAsync = backend.async.rename;
+      const renameSync = backend.sync!.rename;
+      const slowDisk = new Int32Array(new SharedArrayBuffer(4));
       const hooked: Backend = {
         ...backend,
+        // A disk where a rename takes 2 ms, as measured on the main thread.
+        sync: {
+          ...backend.sync!,
+          rename: (from, to) => {
+            Atomics.wait(slowDisk, 0, 0, 2);
+            renameSync(from, to);
+          },
+        },
         async: {
           ...backend.async,
           rename: (from, to) => {
@@ -815,6 +825,8 @@ export const cases: Case[] = [
         },
       };
       const { api } = subjectFor("hooked", hooked);
+      // One write alone renames on the main thread and measures it.
+      await api.writeFile(file, "measured", { durability: "none" });
       // A stream held open keeps a write in flight in another directory.
       let finishStream!: () => void;
       const streamHeld = new Promise<void>((resolve) => finishStream = resolve);
