@@ -255,8 +255,8 @@ export function countInProgress<T>(
  * anyway. So these two calls go to the pool while writes are in progress in
  * more than one directory AND their recent duration on the main thread
  * exceeds a pool trip. Measured in one process (Deno, Bun, Node): on ext4,
- * 1,000 writes over 10 directories took 1.3-1.8x the inline protocol on the
- * main thread and 0.75-0.98x in the pool; on xfs the pool gained nothing;
+ * 1,000 writes over 10 directories took 0.95-1.67x the inline protocol on
+ * the main thread and 0.64-0.98x in the pool; on xfs the pool gained nothing;
  * 100 writes into one directory were 5-30% slower in the pool.
  */
 const POOLED_WHEN_SLOW = new Set<keyof Primitives>(["createTemp", "rename"]);
