@@ -417,8 +417,11 @@ interface RenameInFlight {
   finished: boolean;
 }
 
-/** Renames in the thread pool, by target. */
-const renamesInFlight = new Map<string, RenameInFlight>();
+/**
+ * Renames in the thread pool, by target, oldest first (writes to one file
+ * are queued one after another; two `openAtomic` handles need not be).
+ */
+const renamesInFlight = new Map<string, Set<RenameInFlight>>();
 
 /**
  * Makes a rename in the thread pool. A synchronous write to the same target
@@ -429,38 +432,45 @@ const renamesInFlight = new Map<string, RenameInFlight>();
 async function renameInPool(op: Call, backend: Backend): Promise<unknown> {
   const [from, to] = op.args as [string, string];
   const rename: RenameInFlight = { from, finished: false };
-  renamesInFlight.set(to, rename);
+  let renames = renamesInFlight.get(to);
+  if (!renames) renamesInFlight.set(to, renames = new Set());
+  renames.add(rename);
   try {
     return await callTracked(backend.async, op, backend.sync);
   } catch (error) {
     if (rename.finished) return undefined;
     throw error;
   } finally {
-    if (renamesInFlight.get(to) === rename) renamesInFlight.delete(to);
+    renames.delete(rename);
+    if (renames.size === 0 && renamesInFlight.get(to) === renames) {
+      renamesInFlight.delete(to);
+    }
   }
 }
 
 /**
- * Before a synchronous write to `target`: completes an older write's rename
- * onto it that is still in the thread pool, so that the synchronous write
- * lands after it, as it would have if the rename had been synchronous. The
- * rename's temp file is gone already if the pool made it first; any other
- * failure is left to that older write's own rename to report.
+ * Before a synchronous write to `target`: makes the renames onto it that
+ * older writes still have in the thread pool, oldest first, so that the
+ * synchronous write lands after them, as it would have if they had been
+ * synchronous. A rename's temp file is gone already if the pool made it
+ * first; any other failure is left to that older write's own rename.
  */
 export function finishRenameInFlight(
   target: string,
   primitives: Primitives,
 ): void {
-  const rename = renamesInFlight.get(target);
-  if (!rename) return;
+  const renames = renamesInFlight.get(target);
+  if (!renames) return;
   renamesInFlight.delete(target);
-  try {
-    primitives.rename(rename.from, target);
-  } catch {
-    return;
+  for (const rename of renames) {
+    try {
+      primitives.rename(rename.from, target);
+    } catch {
+      continue;
+    }
+    rename.finished = true;
+    untrackTemp(rename.from);
   }
-  rename.finished = true;
-  untrackTemp(rename.from);
 }
 
 /** Waits for `value`, but rejects with the abort reason as soon as aborted. */
