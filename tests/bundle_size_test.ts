@@ -15,14 +15,17 @@ import { gzipSync } from "node:zlib";
 import { makeTempDir, ROOT } from "./_helpers.ts";
 
 /**
- * Bytes, minified and gzipped: measured 13,339 and 13,450 with `gzip -9`
- * after locked updates, bind mounts and the retry policy (11,727 and 11,847
- * before them); zlib in Deno, Bun and Node differs by a few dozen bytes. The
- * budget is that + 10%: growth must be a decision, not an accident.
+ * Bytes, minified and gzipped: measured 14,903 and 15,028 (Deno's zlib, level
+ * 9) after issue 13's performance work: group commit, cached OPFS handles,
+ * and the per-call choice between the main thread and the thread pool, which
+ * the browser entries share with the others (13,339 and 13,450 before it,
+ * 11,727 and 11,847 before locked updates, bind mounts and the retry
+ * policy). zlib in Deno, Bun and Node differs by a few dozen bytes. The
+ * budget is that + 5%: growth must be a decision, not an accident.
  */
 const BUDGETS: Record<string, number> = {
-  "src/opfs.ts": 14_700,
-  "src/browser.ts": 14_800,
+  "src/opfs.ts": 15_650,
+  "src/browser.ts": 15_800,
 };
 
 for (const [entry, budget] of Object.entries(BUDGETS)) {
