@@ -34,7 +34,8 @@ function currentProcess(): Process {
   return (globalThis as unknown as { process: Process }).process;
 }
 
-function loadFs(): typeof NodeFs {
+/** `node:fs`, reached without an import (also in Deno, for its backend). */
+export function loadFs(): typeof NodeFs {
   const process = (globalThis as { process?: Process }).process;
   if (typeof process?.getBuiltinModule !== "function") {
     throw new Error(
@@ -94,7 +95,7 @@ export const RELEASE_IN_BACKGROUND_SIZE = 8 * 1024 * 1024;
  * as without holding. The descriptor is read-only: its close cannot lose
  * data, so its error is ignored.
  */
-function renameReleasingReplaced(
+export function renameReleasingReplaced(
   fs: typeof NodeFs,
   from: string,
   to: string,
