@@ -254,10 +254,11 @@ export function countInProgress<T>(
  * they are in different directories: one directory's lock serializes them
  * anyway. So these two calls go to the pool while writes are in progress in
  * more than one directory AND their recent duration on the main thread
- * exceeds a pool trip. Measured in one process (Deno, Bun, Node): on ext4,
- * 1,000 writes over 10 directories took 0.95-1.67x the inline protocol on
- * the main thread and 0.64-0.98x in the pool; on xfs the pool gained nothing;
- * 100 writes into one directory were 5-30% slower in the pool.
+ * exceeds a pool trip. Measured in one process (`bench/pool_policy.ts`,
+ * 1,000 writes over 10 directories at "full", 2026-12-01): on ext4 1.42x the
+ * inline protocol on the main thread, 0.77x as here (Deno; Node 1.39x and
+ * 0.90x; Bun 1.11x either way); on xfs the pool gained nothing; 100 writes
+ * into one directory were 5-30% slower in the pool.
  */
 const POOLED_WHEN_SLOW = new Set<keyof Primitives>(["createTemp", "rename"]);
 
@@ -276,8 +277,19 @@ const lastMeasured = new Map<keyof Primitives, number>();
 /** How often a pooled call runs on the main thread again, to re-measure. */
 const REMEASURE_MS = 1_000;
 
+/**
+ * How `belongsInPool` decides: `"measured"` as described above; `"never"`
+ * and `"spread"` (whenever writes span directories) only for
+ * `bench/pool_policy.ts`, which compares the three in one process. Not
+ * exported by any entry point.
+ */
+export const poolPolicy: { mode: "measured" | "never" | "spread" } = {
+  mode: "measured",
+};
+
 function belongsInPool(name: keyof Primitives): boolean {
   if (writesInProgress.size <= 1 || !POOLED_WHEN_SLOW.has(name)) return false;
+  if (poolPolicy.mode !== "measured") return poolPolicy.mode === "spread";
   // Now and then one runs on the main thread again, so that the average
   // follows the disk when it gets fast again.
   const now = performance.now();
