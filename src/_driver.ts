@@ -266,13 +266,14 @@ const POOLED_WHEN_SLOW = new Set<keyof Primitives>(["createTemp", "rename"]);
 const POOL_TRIP_MS = 0.05;
 
 /**
- * Recent durations on the main thread, in milliseconds (an exponential
- * average), of the calls in `POOLED_WHEN_SLOW`, by name.
+ * For each call in `POOLED_WHEN_SLOW`, by name: its recent duration on the
+ * main thread in milliseconds (an exponential average), and when it last
+ * ran there.
  */
-const mainThreadCost = new Map<keyof Primitives, number>();
-
-/** When each of those calls last ran on the main thread. */
-const lastMeasured = new Map<keyof Primitives, number>();
+const mainThreadCost = new Map<
+  keyof Primitives,
+  { average: number; measuredAt: number }
+>();
 
 /** How often a pooled call runs on the main thread again, to re-measure. */
 const REMEASURE_MS = 1_000;
@@ -292,9 +293,11 @@ function belongsInPool(name: keyof Primitives): boolean {
   if (poolPolicy.mode !== "measured") return poolPolicy.mode === "spread";
   // Now and then one runs on the main thread again, so that the average
   // follows the disk when it gets fast again.
-  const now = performance.now();
-  if (now - (lastMeasured.get(name) ?? 0) > REMEASURE_MS) return false;
-  return (mainThreadCost.get(name) ?? 0) > POOL_TRIP_MS;
+  const cost = mainThreadCost.get(name);
+  if (!cost || performance.now() - cost.measuredAt > REMEASURE_MS) {
+    return false;
+  }
+  return cost.average > POOL_TRIP_MS;
 }
 
 /** Makes a quick call on the main thread, timing the ones worth timing. */
@@ -308,12 +311,11 @@ function callOnMainThread(primitives: Primitives, op: Call): unknown {
   } finally {
     const end = performance.now();
     const took = end - start;
-    lastMeasured.set(op.name, end);
-    const average = mainThreadCost.get(op.name);
-    mainThreadCost.set(
-      op.name,
-      average === undefined ? took : average * 0.75 + took * 0.25,
-    );
+    const previous = mainThreadCost.get(op.name)?.average;
+    mainThreadCost.set(op.name, {
+      average: previous === undefined ? took : previous * 0.75 + took * 0.25,
+      measuredAt: end,
+    });
   }
 }
 

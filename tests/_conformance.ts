@@ -793,8 +793,9 @@ export const cases: Case[] = [
       backend.sync ? undefined : "no synchronous API in this backend",
     async run({ backend }, dir) {
       // With writes in flight in other directories, renames that were slow
-      // on the main thread go to the thread pool. A synchronous write that comes while an older write's rename sits
-      // there must not be overwritten by it when it lands.
+      // on the main thread go to the thread pool. A synchronous write that
+      // comes while an older write's rename sits there must not be
+      // overwritten by it when it lands.
       const file = path.join(dir, "ordered");
       // Renames go to the pool while writes run in two directories.
       fs.mkdirSync(path.join(dir, "elsewhere"));

@@ -2,8 +2,8 @@
  * Issue 13 part 4: every file system backend (Node, Bun, and Deno through
  * `node:fs`) holds a large replaced file open across the rename, so that the
  * kernel frees its blocks and page cache when that descriptor is closed in
- * the thread pool, not in the rename on the caller's path. The descriptor must always be closed:
- * after the write and after a failed rename.
+ * the thread pool, not in the rename on the caller's path. The descriptor
+ * must always be closed: after the write and after a failed rename.
  * Linux only: open descriptors are read from /proc/self/fd.
  */
 
