@@ -99,6 +99,19 @@ export interface Primitives<H = unknown> {
    */
   writerAlive?(path: string): boolean | undefined;
   /**
+   * Opens the existing file `target` for a whole replacement where the
+   * platform writes such a replacement aside and swaps it in whole when the
+   * handle is closed (OPFS's `createWritable()`): then `close` is the commit
+   * and `abortReplacement` drops it, and no temp file or rename is needed.
+   * `size` is the number of bytes to come, when known. Returns `undefined`
+   * to decline (the target is gone, or a temp file is faster for this
+   * size): the protocol then writes a temp file. Only where the backend
+   * declares `replacesOnClose`.
+   */
+  openReplacement?(target: string, size: number | undefined): H | undefined;
+  /** Drops what was written through `openReplacement`; the target is kept. */
+  abortReplacement?(handle: H): void;
+  /**
    * Whether `path` is a mount point (a bind-mounted file), which a rename
    * cannot replace. Absent where there are no mount points (OPFS).
    */
@@ -135,6 +148,11 @@ export interface Capabilities {
   backslashSeparator: boolean;
   /** Files can be fsynced (false in OPFS, which has no fsync). */
   fsync: boolean;
+  /**
+   * An existing file can be replaced through `openReplacement`, whose close
+   * swaps the new content in whole (OPFS). Absent: always a temp file.
+   */
+  replacesOnClose?: boolean;
   /**
    * Names the writer in temp names, so that `cleanupTemps` can tell a live
    * writer's temp file from a dead one's (`_owner.ts`); absent or undefined:

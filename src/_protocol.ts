@@ -307,6 +307,11 @@ export interface PendingTemp {
   copied: boolean;
   /** Commit with `link` (never replacing), for `createNew`. */
   noReplace: boolean;
+  /**
+   * No temp file: the handle writes the target aside and its close swaps
+   * the content in whole (`openReplacement`, OPFS); `tempPath` is empty.
+   */
+  replacing: boolean;
   retry: RetryPolicy;
   mountedTarget: "error" | "copy";
 }
@@ -316,12 +321,16 @@ const CREATE_ATTEMPTS = 4;
 /**
  * Steps 2 and 5a: create the temp file exclusively beside the target with
  * its final permission bits and owner (before any data is in it), copying
- * the old content first when appending.
+ * the old content first when appending. Where the backend replaces a file
+ * whole on close (`replacesOnClose`), a plain replace of an existing file
+ * opens the target for replacement instead. `size`: the bytes to come,
+ * when known.
  */
 export function* createTemp(
   resolved: ResolvedTarget,
   options: ProtocolOptions,
   capabilities: Capabilities,
+  size?: number,
 ): Steps<PendingTemp> {
   const { path, target } = resolved;
   const existing: EntryInfo | undefined = options.symlinks === "replace"
@@ -354,6 +363,28 @@ export function* createTemp(
     : undefined;
   const mode = options.mode ?? kept;
   const copyFrom = options.append && regular ? target : undefined;
+  const pending: PendingTemp = {
+    resolved,
+    tempPath: "",
+    handle: undefined,
+    state: "open",
+    size: 0,
+    copied: copyFrom !== undefined,
+    noReplace: options.createNew,
+    replacing: false,
+    retry: options.busyRetry,
+    mountedTarget: options.mountedTarget,
+  };
+  if (
+    capabilities.replacesOnClose && regular && !options.append &&
+    !options.createNew && mode === undefined && !options.chown
+  ) {
+    pending.handle = yield* call("open", "openReplacement", target, size);
+    if (pending.handle !== undefined) {
+      pending.replacing = true;
+      return pending;
+    }
+  }
 
   let handle: unknown;
   let tempPath = "";
@@ -376,17 +407,8 @@ export function* createTemp(
       if (!retry) throw error;
     }
   }
-  const pending: PendingTemp = {
-    resolved,
-    tempPath,
-    handle,
-    state: "open",
-    size: 0,
-    copied: copyFrom !== undefined,
-    noReplace: options.createNew,
-    retry: options.busyRetry,
-    mountedTarget: options.mountedTarget,
-  };
+  pending.tempPath = tempPath;
+  pending.handle = handle;
   try {
     yield* applyOwnerAndMode(pending, kept, options, existing, capabilities);
   } catch (error) {
@@ -605,6 +627,7 @@ export function* commitTemp(
   durability: Durability,
   capabilities: Capabilities,
 ): Steps<void> {
+  if (pending.replacing) return yield* commitReplacement(pending, durability);
   try {
     if (durability !== "none") yield* call("sync", "sync", pending.handle);
     pending.state = "closed";
@@ -634,6 +657,27 @@ export function* commitTemp(
   if (durability === "full" && capabilities.syncDirectory) {
     yield* call("sync-directory", "syncDirectory", pending.resolved.directory);
   }
+}
+
+/**
+ * Commits a replacement opened with `openReplacement`: its close swaps the
+ * new content in whole, so the commit point comes before the close. No
+ * directory entry changes: there is no directory to fsync.
+ */
+function* commitReplacement(
+  pending: PendingTemp,
+  durability: Durability,
+): Steps<void> {
+  try {
+    if (durability !== "none") yield* call("sync", "sync", pending.handle);
+    yield { kind: "commit-point" };
+    pending.state = "closed";
+    yield* closeTemp(pending, durability !== "none");
+  } catch (error) {
+    yield* discardTemp(pending);
+    throw error;
+  }
+  pending.state = "renamed";
 }
 
 /**
@@ -707,6 +751,14 @@ function* copyIntoMountPoint(
 /** Step 7: closes and removes the temp file. Never throws. */
 export function* discardTemp(pending: PendingTemp): Steps<void> {
   if (pending.state === "renamed" || pending.state === "discarded") return;
+  if (pending.replacing) {
+    // A failed close committed nothing: only an open replacement is dropped.
+    if (pending.state === "open") {
+      yield* attempt("cleanup", "abortReplacement", pending.handle);
+    }
+    pending.state = "discarded";
+    return;
+  }
   if (pending.state === "open") {
     try {
       yield* closeTemp(pending, false);
@@ -725,7 +777,12 @@ export function* writeWhole(
   options: ProtocolOptions,
   capabilities: Capabilities,
 ): Steps<void> {
-  const pending = yield* createTemp(resolved, options, capabilities);
+  const size = source.kind === "bytes"
+    ? source.byteLength
+    : source.kind === "blob"
+    ? source.blob.size
+    : undefined;
+  const pending = yield* createTemp(resolved, options, capabilities, size);
   try {
     yield* writeSource(pending, source);
   } catch (error) {

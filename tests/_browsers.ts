@@ -58,9 +58,12 @@ export interface OpenOptions {
   firefoxPrefs?: Record<string, unknown>;
   /** How long to wait for the page's results. */
   timeout?: number;
-  /** Chromium and Firefox: use (and keep) this profile directory. */
+  /** Use (and keep) this profile directory (WebKit: its HOME). */
   profile?: string;
-  /** With `profile`: SIGKILL the whole browser after the results. */
+  /**
+   * With `profile`: SIGKILL the whole browser after the results (WebKit's
+   * process group is always SIGKILLed: MiniBrowser has no other way out).
+   */
   kill?: boolean;
 }
 
@@ -236,7 +239,8 @@ export async function startHarness(
   }
 
   async function inWebKit(url: string, options: OpenOptions) {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), "aw-webkit-"));
+    const home = options.profile ??
+      fs.mkdtempSync(path.join(os.tmpdir(), "aw-webkit-"));
     const results = nextResults(options.timeout ?? 90_000);
     const browser = spawn("xvfb-run", [
       "-a",
@@ -260,7 +264,7 @@ export async function startHarness(
       try {
         process.kill(-browser.pid!, "SIGKILL");
       } catch { /* already gone */ }
-      fs.rmSync(home, { recursive: true, force: true });
+      if (!options.profile) fs.rmSync(home, { recursive: true, force: true });
     }
   }
 

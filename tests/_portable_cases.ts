@@ -45,7 +45,7 @@ export function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
 
-async function rejects(
+export async function rejects(
   promise: Promise<unknown>,
   test: (error: unknown) => boolean,
   message: string,
@@ -63,7 +63,8 @@ const isStep = (step: string, code?: string) => (error: unknown) =>
   error instanceof AtomicWriteError && error.step === step &&
   (code === undefined || error.code === code);
 
-function stalled(error?: Error) {
+/** A stream that stops after its first chunk until released. */
+export function stalled(error?: Error) {
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
   let started!: () => void;

@@ -206,7 +206,7 @@ test(
     ),
 );
 
-for (const engine of ["chromium", "firefox"] as Engine[]) {
+for (const engine of ["chromium", "firefox", "webkit"] as Engine[]) {
   const skip = onlyNode ?? engineMissing(engine) ?? false;
   test(
     nameWithSkipReason(
@@ -226,7 +226,9 @@ for (const engine of ["chromium", "firefox"] as Engine[]) {
         );
         report(
           engine,
-          await harness!.open(engine, "/crash?phase=check", { profile }),
+          await harness!.open(engine, `/crash?phase=check&engine=${engine}`, {
+            profile,
+          }),
         );
       } finally {
         fs.rmSync(profile, { recursive: true, force: true });

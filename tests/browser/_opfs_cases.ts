@@ -12,6 +12,8 @@ import {
   type Disk,
   type PortableCase,
   portableCases,
+  rejects,
+  stalled,
 } from "../_portable_cases.ts";
 
 /** The outcome of one case. */
@@ -91,6 +93,110 @@ const opfsCases: PortableCase[] = [
         (error as { code?: string })?.code === "ENOENT",
         `a removed directory is missing: ${error}`,
       );
+    },
+  },
+  {
+    name:
+      "an existing file is replaced through its own createWritable() in Chromium and Firefox: no temp file, no move",
+    async run({ api, disk }) {
+      // WebKit keeps a temp file and its move (see the OPFS backend).
+      const webkit = !navigator.userAgent.includes("Chrome") &&
+        !navigator.userAgent.includes("Firefox");
+      const { root } = disk.options as { root: Dir };
+      const prototype = FileSystemFileHandle.prototype as unknown as {
+        move(this: FileSystemFileHandle, ...args: unknown[]): Promise<void>;
+      };
+      const move = prototype.move;
+      let moves = 0;
+      prototype.move = function (...args) {
+        moves++;
+        return move.apply(this, args);
+      };
+      // Saves made, and how many of them replace without a move.
+      let saves = 0;
+      let replaced = 0;
+      const saved = (message: string, replacesInPlace: boolean) => {
+        saves++;
+        if (replacesInPlace && !webkit) replaced++;
+        check(
+          moves === saves - replaced,
+          `${message}: ${moves} moves after ${saves} saves`,
+        );
+      };
+      try {
+        await api.writeTextFile("t.txt", "one", { root });
+        saved("a new file is written aside and moved", false);
+        await api.writeTextFile("t.txt", "two", { root });
+        saved("an existing file is not moved", true);
+        check(await disk.readText("t.txt") === "two", "replaced");
+        await api.writeTextFile("t.txt", "+", { root, append: true });
+        saved("an append copies into a temp file", false);
+        check(await disk.readText("t.txt") === "two+", "appended");
+        if ("document" in globalThis) {
+          // A page replaces through the target at any size, streams too.
+          const big = new Uint8Array(2 ** 20).fill(7);
+          await api.writeFile("t.txt", big, { root });
+          saved("1 MiB in a page is not moved", true);
+          const { chunks, release, firstTaken } = stalled();
+          const writing = api.writeFile("t.txt", chunks, { root });
+          await firstTaken;
+          const names = await disk.list();
+          check(
+            webkit || !names.some((name) => name.endsWith(".atomic-tmp")),
+            `no temp file while writing: ${names}`,
+          );
+          check(
+            (await disk.readBytes("t.txt")).length === 2 ** 20,
+            "the old content until close",
+          );
+          release();
+          await writing;
+          saved("a stream is not moved", true);
+          check(
+            await disk.readText("t.txt") === "new, part one, part two",
+            "the stream's content",
+          );
+        } else {
+          // A worker writes large data faster through a sync access handle
+          // on a temp file (Chromium, Firefox; WebKit has none).
+          const big = new Uint8Array(2 ** 20).fill(7);
+          await api.writeFile("t.txt", big, { root });
+          saved("1 MiB in a worker is written aside and moved", false);
+          check((await disk.readBytes("t.txt")).length === 2 ** 20, "1 MiB");
+        }
+        // An aborted replacement keeps the old file and releases its lock:
+        // the next save of the same file runs.
+        const during = new AbortController();
+        const { chunks, release, firstTaken } = stalled();
+        const before = await disk.readText("t.txt");
+        const writing = api.writeFile("t.txt", chunks, {
+          root,
+          signal: during.signal,
+        });
+        await firstTaken;
+        during.abort(new Error("stop"));
+        release();
+        await rejects(writing, (e) => String(e).includes("stop"), "aborted");
+        check(await disk.readText("t.txt") === before, "old kept on abort");
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          api.writeTextFile("t.txt", "after", { root }),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error("the lock was not released")),
+              5_000,
+            );
+          }),
+        ]).finally(() => clearTimeout(timer));
+        check(await disk.readText("t.txt") === "after", "written after");
+        const names = await disk.list();
+        check(
+          names.length === 1 && names[0] === "t.txt",
+          `nothing but the file is left: ${names}`,
+        );
+      } finally {
+        prototype.move = move;
+      }
     },
   },
   {
