@@ -22,6 +22,8 @@ export interface EntryInfo {
   gid: number | undefined;
   /** Last modification, in milliseconds since the epoch. */
   mtimeMs: number;
+  /** Size in bytes, where the backend reports it. */
+  size?: number;
   /**
    * Device and inode (`"dev:ino"`) where the platform has them: one file
    * has one identity, whatever the name used to reach it.
@@ -80,7 +82,14 @@ export interface Primitives<H = unknown> {
   statHandle(handle: H): HandleInfo;
   sync(handle: H): void;
   close(handle: H): void;
-  rename(from: string, to: string): void;
+  /**
+   * Renames `from` over `to`. `replacedSize`: the size of what `to` was when
+   * the protocol looked (0 for nothing or a link), undefined when unknown; a
+   * backend that treats large replaced files differently need not look
+   * again (a stale size changes only where the file is freed, not what the
+   * rename does).
+   */
+  rename(from: string, to: string, replacedSize?: number): void;
   /**
    * Makes `to` a name of the file `from` without ever replacing an existing
    * `to` (EEXIST instead), atomically against other creators: a hard link on

@@ -312,6 +312,11 @@ export interface PendingTemp {
    * the content in whole (`openReplacement`, OPFS); `tempPath` is empty.
    */
   replacing: boolean;
+  /**
+   * The size of what the rename replaces, as the stat saw it: 0 for nothing
+   * or a link, undefined where unknown (see `rename`).
+   */
+  replacedSize: number | undefined;
   retry: RetryPolicy;
   mountedTarget: "error" | "copy";
 }
@@ -372,6 +377,11 @@ export function* createTemp(
     copied: copyFrom !== undefined,
     noReplace: options.createNew,
     replacing: false,
+    replacedSize: !existing || existing.isSymlink
+      ? 0
+      : existing.isFile
+      ? existing.size
+      : undefined,
     retry: options.busyRetry,
     mountedTarget: options.mountedTarget,
   };
@@ -696,6 +706,7 @@ function* renameWithRetry(
       "rename",
       tempPath,
       resolved.target,
+      pending.replacedSize,
     );
     if (!renamed.error) return undefined;
     if (MOUNT_POINT_CODES.has(renamed.error.code ?? "")) {

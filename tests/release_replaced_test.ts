@@ -12,7 +12,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { RELEASE_IN_BACKGROUND_SIZE } from "../src/backends/node.ts";
+import {
+  RELEASE_IN_BACKGROUND_SIZE,
+  renameReleasingReplaced,
+} from "../src/backends/node.ts";
 import type { Primitives } from "../src/_backend.ts";
 import {
   availableBackends,
@@ -117,6 +120,42 @@ for (const name of names) {
 
     test(
       nameWithSkipReason(
+        "writeFileSync over a large file leaves freeing it to the background too",
+        SKIP,
+      ),
+      { skip: SKIP },
+      async () => {
+        // The protocol hands the rename the size its stat saw: a large one
+        // must still be held (a wrong hint of 0 would free it in the call).
+        const { api } = subjectFor(name, backend);
+        const directory = makeTempDir();
+        const reference = path.join(directory, "reference");
+        const target = path.join(directory, "target");
+        const attempts: string[] = [];
+        let faster = false;
+        for (let attempt = 0; attempt < 3 && !faster; attempt++) {
+          for (const file of [reference, target]) {
+            syncedFile(file, 128 * 1024 * 1024);
+          }
+          fs.writeFileSync(`${reference}.new`, "new");
+          const inline = timed(() =>
+            fs.renameSync(`${reference}.new`, reference)
+          );
+          const held = timed(() =>
+            api.writeFileSync(target, "new", { durability: "none" })
+          );
+          attempts.push(`${held.toFixed(2)} ms vs ${inline.toFixed(2)} ms`);
+          faster = held * 4 < inline;
+        }
+        assert.ok(faster, `writeFileSync vs plain rename: ${attempts}`);
+        assert.equal(fs.readFileSync(target, "utf8"), "new");
+        await allClosed(directory);
+        fs.rmSync(directory, { recursive: true });
+      },
+    );
+
+    test(
+      nameWithSkipReason(
         "a failed rename throws its own error and holds nothing",
         SKIP,
       ),
@@ -156,3 +195,28 @@ for (const name of names) {
     );
   });
 }
+
+test("a replaced size known to be small spares the rename its lstat", () => {
+  const directory = makeTempDir();
+  const target = path.join(directory, "target");
+  let lstats = 0;
+  const counting = {
+    ...fs,
+    lstatSync: ((...args: Parameters<typeof fs.lstatSync>) => {
+      lstats++;
+      return fs.lstatSync(...args);
+    }) as typeof fs.lstatSync,
+  } as typeof fs;
+  const renameWith = (replacedSize?: number) => {
+    fs.writeFileSync(`${target}.new`, "new");
+    renameReleasingReplaced(counting, `${target}.new`, target, replacedSize);
+  };
+  renameWith(3);
+  renameWith(0);
+  assert.equal(lstats, 0, "small or nothing: not looked at again");
+  renameWith(undefined);
+  renameWith(RELEASE_IN_BACKGROUND_SIZE);
+  assert.equal(lstats, 2, "unknown or large: looked at");
+  assert.equal(fs.readFileSync(target, "utf8"), "new");
+  fs.rmSync(directory, { recursive: true });
+});

@@ -35,6 +35,7 @@ function toInfo(info: Deno.FileInfo): EntryInfo {
     uid: info.uid ?? undefined,
     gid: info.gid ?? undefined,
     mtimeMs: info.mtime?.getTime() ?? 0,
+    size: info.size,
     identity: info.ino ? `${info.dev}:${info.ino}` : undefined,
   };
 }
@@ -113,7 +114,8 @@ const syncPrimitives: Primitives<DenoHandle> = {
   // Deno's own close runs on the main thread; `node:fs`'s close(fd, cb) in
   // Deno runs off it (a 512 MiB file: 0.4 ms to dispatch, freed 168 ms
   // later), so a large replaced file is held and released through it.
-  rename: (from, to) => renameReleasingReplaced(loadFs(), from, to),
+  rename: (from, to, replacedSize) =>
+    renameReleasingReplaced(loadFs(), from, to, replacedSize),
   link: (from, to) => Deno.linkSync(from, to),
   // try/finally rather than `using`: Node 20 and WebKit cannot parse `using`,
   // and the built package and browser bundles must load there.

@@ -63,6 +63,7 @@ function toInfo(stats: NodeFs.Stats): EntryInfo {
     uid: stats.uid,
     gid: stats.gid,
     mtimeMs: stats.mtimeMs,
+    size: stats.size,
     identity: stats.ino ? `${stats.dev}:${stats.ino}` : undefined,
   };
 }
@@ -99,20 +100,9 @@ export function renameReleasingReplaced(
   fs: typeof NodeFs,
   from: string,
   to: string,
+  replacedSize?: number,
 ): void {
-  let held: number | undefined;
-  try {
-    // On Windows an open target makes the rename fail (EPERM/EBUSY).
-    if (currentProcess().platform === "win32") throw new Error("Windows");
-    const info = fs.lstatSync(to, { throwIfNoEntry: false });
-    if (info?.isFile() && info.size >= RELEASE_IN_BACKGROUND_SIZE) {
-      const { O_NOFOLLOW, O_RDONLY } = fs.constants;
-      held = fs.openSync(to, O_RDONLY | O_NOFOLLOW);
-    }
-  } catch {
-    // Windows, unreadable (no read permission) or gone meanwhile: the
-    // rename frees it, as without holding.
-  }
+  const held = holdIfLarge(fs, to, replacedSize);
   try {
     fs.renameSync(from, to);
   } catch (error) {
@@ -120,6 +110,32 @@ export function renameReleasingReplaced(
     throw error;
   }
   if (held !== undefined) fs.close(held, () => {});
+}
+
+/** Opens `to` read-only if it is a file large enough to free off-thread. */
+function holdIfLarge(
+  fs: typeof NodeFs,
+  to: string,
+  replacedSize: number | undefined,
+): number | undefined {
+  // Known to be small from the protocol's stat: no need to look again.
+  if (replacedSize !== undefined && replacedSize < RELEASE_IN_BACKGROUND_SIZE) {
+    return undefined;
+  }
+  // On Windows an open target makes the rename fail (EPERM/EBUSY).
+  if (currentProcess().platform === "win32") return undefined;
+  try {
+    const info = fs.lstatSync(to, { throwIfNoEntry: false });
+    if (!info?.isFile() || info.size < RELEASE_IN_BACKGROUND_SIZE) {
+      return undefined;
+    }
+    const { O_NOFOLLOW, O_RDONLY } = fs.constants;
+    return fs.openSync(to, O_RDONLY | O_NOFOLLOW);
+  } catch {
+    // Unreadable (no read permission) or gone meanwhile: the rename frees
+    // it, as without holding.
+    return undefined;
+  }
 }
 
 /** Primitives over the synchronous `node:fs` calls. */
@@ -166,7 +182,8 @@ function syncPrimitives(fs: typeof NodeFs): Primitives<NodeHandle> {
     statHandle: (handle) => toInfo(fs.fstatSync(handle.fd)),
     sync: (handle) => fs.fsyncSync(handle.fd),
     close: (handle) => fs.closeSync(handle.fd),
-    rename: (from, to) => renameReleasingReplaced(fs, from, to),
+    rename: (from, to, replacedSize) =>
+      renameReleasingReplaced(fs, from, to, replacedSize),
     link: (from, to) => fs.linkSync(from, to),
     syncDirectory: (path) => {
       const fd = fs.openSync(path, "r");
