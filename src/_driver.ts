@@ -281,14 +281,23 @@ const REMEASURE_MS = 1_000;
 /**
  * How `belongsInPool` decides: `"measured"` as described above; `"never"`
  * and `"spread"` (whenever writes span directories) only for
- * `bench/pool_policy.ts`, which compares the three in one process. Not
- * exported by any entry point.
+ * `bench/pool_policy.ts`, which compares the three in one process, and the
+ * power-cut test, which must cut pooled writes. `pooled` counts the calls
+ * sent to the pool, for that test to see it did. Not exported by any entry
+ * point.
  */
-export const poolPolicy: { mode: "measured" | "never" | "spread" } = {
-  mode: "measured",
-};
+export const poolPolicy: {
+  mode: "measured" | "never" | "spread";
+  pooled: number;
+} = { mode: "measured", pooled: 0 };
 
 function belongsInPool(name: keyof Primitives): boolean {
+  const pooled = wouldPool(name);
+  if (pooled) poolPolicy.pooled++;
+  return pooled;
+}
+
+function wouldPool(name: keyof Primitives): boolean {
   if (writesInProgress.size <= 1 || !POOLED_WHEN_SLOW.has(name)) return false;
   if (poolPolicy.mode !== "measured") return poolPolicy.mode === "spread";
   // Now and then one runs on the main thread again, so that the average

@@ -3,9 +3,12 @@
  * self-checking versions 1, 2, 3, ... and prints "ack N" (synchronously, so
  * the parent has it before any kill) after each write resolved. With MODE
  * `append` it appends `appendedLine(N)` instead (`append: true`). With MODE
- * `concurrent` it runs `CONCURRENT_FILES` such loops at once, on FILE-0,
- * FILE-1, ... in FILE's directory (durable writes into one directory at the
- * same time: the group commit), printing "ack I N" for file I.
+ * `concurrent` it runs `CONCURRENT_FILES` such loops at once, on the files
+ * of `concurrentFiles(FILE)`, which alternate between two directories
+ * (durable writes into each directory at the same time: the group commit),
+ * with the create and the rename always in the thread pool (`poolPolicy`
+ * "spread"), printing "ack I N" for file I and "pooled" once a call went
+ * to the pool.
  *
  *   _kill_child.ts BACKEND FILE DURABILITY SIZE [MODE]
  */
@@ -14,7 +17,9 @@ import * as fs from "node:fs";
 import process from "node:process";
 import type { Durability } from "../src/options.ts";
 import { appendedLine } from "./_append_versions.ts";
+import { poolPolicy } from "../src/_driver.ts";
 import { childSubject } from "./_child_backend.ts";
+import { concurrentFiles } from "./_concurrent_files.ts";
 import { versionContent } from "./_conformance.ts";
 
 const [name, file, durability, size, mode] = process.argv.slice(2);
@@ -28,17 +33,22 @@ async function* chunksOf(content: string) {
   }
 }
 
-/** Files written at once in the `concurrent` mode. */
-const CONCURRENT_FILES = 8;
-
 if (mode === "concurrent") {
+  // The pooled path whenever writes span directories, whatever the disk's
+  // speed, so that the cuts always test it.
+  poolPolicy.mode = "spread";
+  let pooledSaid = false;
   await Promise.all(
-    Array.from({ length: CONCURRENT_FILES }, async (_, i) => {
+    concurrentFiles(file).map(async (each, i) => {
       for (let n = 1;; n++) {
-        await api.writeFile(`${file}-${i}`, versionContent("kill", n), {
+        await api.writeFile(each, versionContent("kill", n), {
           durability: durability as Durability,
         });
         fs.writeSync(1, `ack ${i} ${n}\n`);
+        if (!pooledSaid && poolPolicy.pooled > 0) {
+          pooledSaid = true;
+          fs.writeSync(1, "pooled\n");
+        }
       }
     }),
   );

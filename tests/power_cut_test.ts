@@ -12,8 +12,9 @@
  * those of the append case on xfs (default 100), where `append: true` clones
  * the old file with a reflink and appends to the clone; CONCURRENT_CUTS those
  * of the concurrent case (default 100 per file system and level), where 8 writers
- * replace 8 files in one directory at once, so that their directory fsyncs
- * are shared (the group commit, `src/_group_commit.ts`).
+ * replace 8 files in two directories at once, so that their directory fsyncs
+ * are shared (the group commit, `src/_group_commit.ts`) and their creates and
+ * renames run in the thread pool (`_concurrent_files.ts`).
  *
  * Levels: "full", "file" (no directory fsync), "none" (no fsync at all) and
  * "no-file-fsync" ("full" without the temp file's fsync, a broken protocol).
@@ -28,6 +29,11 @@ import * as path from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { APPEND_BASE, appendedCount } from "./_append_versions.ts";
+import {
+  CONCURRENT_FILES,
+  concurrentDirectories,
+  concurrentFiles,
+} from "./_concurrent_files.ts";
 import { isWholeVersion, versionContent } from "./_conformance.ts";
 import {
   IS_ROOT,
@@ -42,8 +48,6 @@ const CUTS = Number(process.env.POWER_CUTS ?? 100);
 const CONTROL_CUTS = Number(process.env.CONTROL_CUTS ?? 40);
 const APPEND_CUTS = Number(process.env.APPEND_CUTS ?? 100);
 const CONCURRENT_CUTS = Number(process.env.CONCURRENT_CUTS ?? 100);
-/** Files the concurrent writer replaces at once (`_kill_child.ts`). */
-const CONCURRENT_FILES = 8;
 /**
  * The cut comes at a random moment up to this long after the writer's first
  * acknowledged write. Short by default, to keep CI short; a cut within 40 ms
@@ -99,11 +103,13 @@ interface CutReport {
   /** The writer appended (`append: true`) instead of replacing. */
   append: boolean;
   /**
-   * Several writers replaced files in one directory at once; then each
+   * Several writers replaced files in two directories at once; then each
    * count below counts files (CONCURRENT_FILES per cut), not cuts.
    */
   concurrent: boolean;
   cuts: number;
+  /** Cuts after the writer said a call had gone to the thread pool. */
+  pooledCuts: number;
   /** Target torn, empty or missing after the remount. */
   torn: number;
   /** Of those torn, the target empty or missing. */
@@ -151,7 +157,8 @@ function createFileSystem(type: "ext4" | "xfs") {
 
 /**
  * Runs the writer, cuts power while it runs; returns the last ack of each
- * file (index 0 for the one file of the other modes).
+ * file (index 0 for the one file of the other modes), and whether the writer
+ * said a call had gone to the thread pool.
  */
 function cutWhileWriting(
   backend: string,
@@ -159,7 +166,7 @@ function cutWhileWriting(
   mount: string,
   durability: string,
   writerMode: "replace" | "append" | "concurrent",
-): Promise<number[]> {
+): Promise<{ lastAcks: number[]; pooled: boolean }> {
   return new Promise((resolve, reject) => {
     const command = scriptCommand(CHILD);
     const mode = writerMode === "replace" ? [] : [writerMode];
@@ -195,7 +202,7 @@ function cutWhileWriting(
       for (const m of output.matchAll(/ack (?:(\d+) )?(\d+)\n/g)) {
         lastAcks[Number(m[1] ?? 0)] = Number(m[2]);
       }
-      resolve(lastAcks);
+      resolve({ lastAcks, pooled: output.includes("pooled\n") });
     });
   });
 }
@@ -219,6 +226,7 @@ async function powerCuts(
     append,
     concurrent,
     cuts: 0,
+    pooledCuts: 0,
     torn: 0,
     empty: 0,
     zeroed: 0,
@@ -232,10 +240,15 @@ async function powerCuts(
       assert.ok(filesystem.reflink, "the xfs image can clone (reflink=1)");
     }
     const file = path.join(filesystem.mount, "target.txt");
-    const files = concurrent
-      ? Array.from({ length: CONCURRENT_FILES }, (_, i) => `${file}-${i}`)
-      : [file];
+    const files = concurrent ? concurrentFiles(file) : [file];
+    const directories = [
+      filesystem.mount,
+      ...(concurrent ? concurrentDirectories(file) : []),
+    ];
     for (let cut = 0; cut < cuts; cut++) {
+      for (const directory of directories) {
+        fs.mkdirSync(directory, { recursive: true });
+      }
       for (const each of files) {
         fs.writeFileSync(
           each,
@@ -243,7 +256,7 @@ async function powerCuts(
         );
       }
       sh("sync", []);
-      const lastAcks = await cutWhileWriting(
+      const { lastAcks, pooled } = await cutWhileWriting(
         backend,
         file,
         filesystem.mount,
@@ -252,6 +265,7 @@ async function powerCuts(
       );
       filesystem.remount();
       report.cuts++;
+      if (pooled) report.pooledCuts++;
       for (const [index, each] of files.entries()) {
         const content = fs.existsSync(each)
           ? fs.readFileSync(each, "utf8")
@@ -267,12 +281,15 @@ async function powerCuts(
           else if (/^\0+$/.test(content)) report.zeroed++;
         } else if (version < (lastAcks[index] ?? 0)) report.lost++;
       }
-      const removed = await cleanupTemps(filesystem.mount, { olderThan: 0 });
-      if (removed.length > 0) report.tempsLeft++;
-      const rest = fs.readdirSync(filesystem.mount).filter((n) =>
-        n.endsWith(".atomic-tmp")
-      );
-      assert.deepEqual(rest, [], "cleanupTemps removed every temp file");
+      let removed = 0;
+      for (const directory of directories) {
+        removed += (await cleanupTemps(directory, { olderThan: 0 })).length;
+        const rest = fs.readdirSync(directory).filter((n) =>
+          n.endsWith(".atomic-tmp")
+        );
+        assert.deepEqual(rest, [], "cleanupTemps removed every temp file");
+      }
+      if (removed > 0) report.tempsLeft++;
     }
   } finally {
     filesystem.destroy();
@@ -312,7 +329,7 @@ test(
 for (const type of ["ext4", "xfs"] as const) {
   test(
     nameWithSkipReason(
-      `power cuts on ${type}, ${CONCURRENT_FILES} writers in one directory (group commit), durability "full": never torn, nothing acknowledged lost`,
+      `power cuts on ${type}, ${CONCURRENT_FILES} writers in two directories (group commit, pooled create and rename), durability "full": never torn, nothing acknowledged lost`,
       SKIP,
     ),
     options,
@@ -325,11 +342,12 @@ for (const type of ["ext4", "xfs"] as const) {
       );
       assert.equal(report.cuts, CONCURRENT_CUTS);
       assert.deepEqual([report.torn, report.lost], [0, 0]);
+      assert.ok(report.pooledCuts > 0, "the writes went to the thread pool");
     },
   );
   test(
     nameWithSkipReason(
-      `power cuts on ${type}, ${CONCURRENT_FILES} writers in one directory, durability "file" (no directory fsync): the control, acknowledged writes may be lost`,
+      `power cuts on ${type}, ${CONCURRENT_FILES} writers in two directories, durability "file" (no directory fsync): the control, acknowledged writes may be lost`,
       SKIP,
     ),
     options,
