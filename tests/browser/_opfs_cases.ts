@@ -200,6 +200,48 @@ const opfsCases: PortableCase[] = [
     },
   },
   {
+    name:
+      "a save that looked the file up before another writer's move() still replaces the file the path names",
+    async run({ api, disk }) {
+      // A replace looks the target up while it waits for the target's Web
+      // Lock. Holding that lock, this case replaces the file by a move (what
+      // an append or a WebKit save does); the waiting save must then write
+      // the file now at that path, not the one it looked up.
+      const { root } = disk.options as { root: Dir };
+      await disk.put("t.txt", "one");
+      const opfs = await navigator.storage.getDirectory();
+      const prefix = `/${((await opfs.resolve(root)) ?? []).join("/")}`;
+      let release!: () => void;
+      const held = new Promise<void>((granted) => {
+        navigator.locks.request(
+          `atomic-write:${prefix}/t.txt`,
+          () =>
+            new Promise<void>((resolve) => {
+              release = resolve;
+              granted();
+            }),
+        );
+      });
+      await held;
+      const saving = api.writeTextFile("t.txt", "mine", { root });
+      // Time for its stat and lookup (about 1 ms each here).
+      await new Promise((wake) => setTimeout(wake, 100));
+      await disk.put("u.txt", "theirs");
+      const moved = await root.getFileHandle("u.txt") as
+        & FileSystemFileHandle
+        & {
+          move(directory: Dir, name: string): Promise<void>;
+        };
+      await moved.move(root, "t.txt");
+      check(await disk.readText("t.txt") === "theirs", "moved in");
+      release();
+      await saving;
+      check(await disk.readText("t.txt") === "mine", "the waiting save wins");
+      const names = await disk.list();
+      check(names.join() === "t.txt", `nothing else is left: ${names}`);
+    },
+  },
+  {
     name: "a directory made at the target during a save is refused and kept",
     async run({ api, disk }) {
       const { root } = disk.options as { root: Dir };
