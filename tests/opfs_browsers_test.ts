@@ -56,6 +56,7 @@ before(async () => {
       traps: entry("_traps.ts"),
       trap_worker: entry("_trap_worker.ts"),
       crash: entry("_crash.ts"),
+      crash_worker: entry("_crash_worker.ts"),
       shared_worker: entry("_shared_worker.ts"),
       smoke: entry("_smoke.ts"),
       smoke_worker: entry("_smoke_worker.ts"),

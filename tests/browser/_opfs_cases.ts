@@ -100,7 +100,7 @@ const opfsCases: PortableCase[] = [
       "an existing file is replaced through its own createWritable() in Chromium and Firefox: no temp file, no move",
     async run({ api, disk }) {
       // WebKit keeps a temp file and its move (see the OPFS backend).
-      const webkit = !navigator.userAgent.includes("Chrome") &&
+      const movesAlways = !navigator.userAgent.includes("Chrome") &&
         !navigator.userAgent.includes("Firefox");
       const { root } = disk.options as { root: Dir };
       const prototype = FileSystemFileHandle.prototype as unknown as {
@@ -117,7 +117,7 @@ const opfsCases: PortableCase[] = [
       let replaced = 0;
       const saved = (message: string, replacesInPlace: boolean) => {
         saves++;
-        if (replacesInPlace && !webkit) replaced++;
+        if (replacesInPlace && !movesAlways) replaced++;
         check(
           moves === saves - replaced,
           `${message}: ${moves} moves after ${saves} saves`,
@@ -142,7 +142,8 @@ const opfsCases: PortableCase[] = [
           await firstTaken;
           const names = await disk.list();
           check(
-            webkit || !names.some((name) => name.endsWith(".atomic-tmp")),
+            movesAlways ||
+              !names.some((name) => name.endsWith(".atomic-tmp")),
             `no temp file while writing: ${names}`,
           );
           check(
