@@ -112,14 +112,15 @@ function browserNavigator(): OpfsNavigator | undefined {
  * the file itself (`openReplacement`), decided per engine by what a SIGKILL
  * of the whole browser during loops of saves of a 64 KiB file left behind,
  * relaunched (tests/browser/_crash.ts; README "In the browser"):
- * - Chromium 156: yes. A whole version after every kill.
- * - Firefox ESR 153: yes. In a page an EMPTY file after 2 of 67 kills,
- *   against 7 of 18 with a temp file and `move()`; in a worker 2 of 12,
+ * - Chromium 156: yes. A whole version after every kill (18 in a page, 7 in
+ *   a worker).
+ * - Firefox ESR 153: yes. In a page an EMPTY file after 2 of 74 kills,
+ *   against 7 of 18 with a temp file and `move()`; in a worker 2 of 19,
  *   against 2 of 44 with a temp file written through a sync access handle,
  *   after which 2 of 46 relaunched pages never finished their check (one
  *   hung reading that file).
  * - WebKitGTK 2.50, and any engine not named here: no. An empty file after
- *   1 of 24 kills, against 0 of 24 with a temp file.
+ *   1 of 24 kills, against 0 of 31 with a temp file (and 0 of 7 in a worker).
  */
 function replacesWholeOnClose(): boolean {
   const navigator = browserNavigator();
