@@ -108,6 +108,8 @@ function start() {
   stop();
   const current = ++generation;
   for (const kind of ["atomic", "plain"] as const) {
+    // The counters shown since a reload are the previous run's.
+    show({ kind, calls: 0, writes: 0, done: 0, method: "" });
     const worker = new Worker("/worker.js", { type: "module" });
     worker.onmessage = (event: MessageEvent<Stats>) => {
       if (current === generation) show(event.data);
