@@ -247,6 +247,11 @@ function names(path: string): string[] {
   return path.split("/").filter((name) => name !== "" && name !== ".");
 }
 
+/** A path's canonical form, the key of the caches: "/a/b". */
+function canonical(path: string): string {
+  return `/${names(path).join("/")}`;
+}
+
 function split(path: string): { parent: string; name: string } {
   const parts = names(path);
   const name = parts.pop() ?? "";
@@ -381,7 +386,7 @@ export function createOpfsBackend(
       throw error;
     }
     // A directory this backend has seen is asked for as one first.
-    const key = `/${names(path).join("/")}`;
+    const key = canonical(path);
     const kinds = directories.has(key)
       ? ["directory", "file"] as const
       : ["file", "directory"] as const;
@@ -414,7 +419,7 @@ export function createOpfsBackend(
     const isFile = handle.kind === "file";
     if (isFile && !withTime) {
       if (statted.size >= STATTED_MAX) statted.clear();
-      statted.set(`/${names(path).join("/")}`, handle);
+      statted.set(canonical(path), handle);
     }
     return {
       isFile,
@@ -456,7 +461,7 @@ export function createOpfsBackend(
   async function tempLockName(path: string): Promise<string | undefined> {
     const locks = browserNavigator()?.locks;
     if (!locks || ownerOfTempName(path) !== WEB_LOCK_OWNER) return undefined;
-    return `atomic-write-temp:${await lockPrefix()}/${names(path).join("/")}`;
+    return `atomic-write-temp:${await lockPrefix()}${canonical(path)}`;
   }
 
   /** Takes the temp lock of `path`, if it has one; returns its release. */
@@ -530,7 +535,7 @@ export function createOpfsBackend(
       if (sync !== false) return undefined;
     }
     const { parent, name } = split(target);
-    const key = `/${names(target).join("/")}`;
+    const key = canonical(target);
     const known = statted.get(key);
     statted.delete(key);
     // The lock and the lookup are independent round trips: made at once.
@@ -573,7 +578,7 @@ export function createOpfsBackend(
           throw withCode(new Error(`"${path}" not found`), "ENOENT");
         }
       }
-      return `/${names(path).join("/")}`;
+      return canonical(path);
     },
     lstat: (path) => info(path, true),
     stat: (path) => info(path, false),
@@ -585,13 +590,13 @@ export function createOpfsBackend(
         const made = await (await directory(parent)).getDirectoryHandle(name, {
           create: true,
         });
-        directories.set(`/${names(path).join("/")}`, made);
+        directories.set(canonical(path), made);
       } catch (error) {
         throw withCode(error);
       }
     },
     createTemp: async (path, { copyFrom, target }: CreateTempOptions) => {
-      statted.delete(`/${names(target).join("/")}`);
+      statted.delete(canonical(target));
       const { parent, name } = split(path);
       // The target's lock, the temp file's own lock (before the file exists:
       // cleanupTemps never sees it unlocked) and the check that the name is
