@@ -245,6 +245,7 @@ const SUMMARY_CHECKS = [
   "floor-1000",
   "inline-room",
   "single",
+  "append",
   "large",
   "memory",
 ];
