@@ -3,19 +3,22 @@
  * cost is writing into a NEW file at all. Any atomic replace must write its
  * bytes into a new file and rename it; a plain write truncates the old file
  * and writes into it. This times both with the bare `node:fs` callback API,
- * at durability "none" (no fsync), interleaved in one process, the order
- * alternating per round and `sync` before each run:
+ * interleaved in one process, the order alternating per round and `sync`
+ * before each run:
  *
- * - "plain": open(O_TRUNC) an existing file, stream, close;
- * - "new file": open(O_EXCL) a fresh name beside it, stream, close, then the
- *   rename over the old file, timed apart.
+ * - "plain": open(O_TRUNC) an existing file, stream, [fsync], close;
+ * - "new file": open(O_EXCL) a fresh name beside it, stream, [fsync], close,
+ *   then the rename over the old file [and the directory's fsync], timed
+ *   apart.
  *
- *   deno run -A bench/new_file_stream.ts [--dir DIR] [--size MiB] [--rounds N]
+ *   deno run -A bench/new_file_stream.ts [--dir DIR] [--size MiB]
+ *     [--rounds N] [--durability none|file|full]
  *   bun bench/new_file_stream.ts [...]
  *   node --import tsx bench/new_file_stream.ts [...]
  *
  * Defaults: the temp directory, 1024 MiB in fresh 1 MiB chunks (as the
- * bench's stream), 6 rounds. Not part of `deno task bench`.
+ * bench's stream), 6 rounds, "none" (no fsync; "file" fsyncs the file,
+ * "full" the directory too, as this library's levels). Not part of `deno task bench`.
  */
 
 import { execFileSync } from "node:child_process";
@@ -33,6 +36,10 @@ const option = (name: string, fallback: string) => {
 };
 const SIZE = Number(option("--size", "1024")) * MiB;
 const ROUNDS = Number(option("--rounds", "6"));
+const DURABILITY = option("--durability", "none");
+if (!["none", "file", "full"].includes(DURABILITY)) {
+  throw new Error(`--durability: none, file or full, not ${DURABILITY}`);
+}
 const dir = fs.mkdtempSync(
   path.join(option("--dir", os.tmpdir()), "aw-new-file-"),
 );
@@ -58,6 +65,13 @@ async function stream(fd: number) {
 async function writeInto(file: string, flags: string) {
   const fd = await call<number>((done) => fs.open(file, flags, 0o666, done));
   await stream(fd);
+  if (DURABILITY !== "none") await call<void>((done) => fs.fsync(fd, done));
+  await call<void>((done) => fs.close(fd, done));
+}
+
+async function syncDirectory() {
+  const fd = await call<number>((done) => fs.open(dir, "r", done));
+  await call<void>((done) => fs.fsync(fd, done));
   await call<void>((done) => fs.close(fd, done));
 }
 
@@ -82,6 +96,7 @@ try {
       await writeInto(temp, "wx");
       const written = performance.now();
       await call<void>((done) => fs.rename(temp, replacedFile, done));
+      if (DURABILITY === "full") await syncDirectory();
       times.newFile.push(written - start);
       renames.push(performance.now() - written);
     }
@@ -97,7 +112,9 @@ const runtime = "Deno" in globalThis
   : "Node";
 const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(" ");
 console.log(
-  `${runtime}, ${SIZE / MiB} MiB at "none" in ${dir}, ${ROUNDS} rounds (ms):`,
+  `${runtime}, ${
+    SIZE / MiB
+  } MiB at "${DURABILITY}" in ${dir}, ${ROUNDS} rounds (ms):`,
 );
 console.log(
   `  plain (O_TRUNC)   median ${median(times.plain).toFixed(0)}  [${
@@ -107,7 +124,9 @@ console.log(
 console.log(
   `  new file (O_EXCL) median ${median(times.newFile).toFixed(0)}  [${
     list(times.newFile)
-  }], then rename median ${median(renames).toFixed(0)} [${list(renames)}]`,
+  }], then rename${DURABILITY === "full" ? " + directory fsync" : ""} median ${
+    median(renames).toFixed(0)
+  } [${list(renames)}]`,
 );
 console.log(
   `  plain ÷ (new file + rename): ${
