@@ -34,27 +34,41 @@ export function median(values: number[]): number {
  * Runs every contender `units` times per round, `rounds` rounds, rotating the
  * order each round so that no contender always runs first (warm caches) or
  * last (a full page cache). Each contender first runs one untimed unit, so
- * that no round pays for compiling its code. Returns milliseconds per unit.
+ * that no round pays for compiling its code. Returns milliseconds per unit,
+ * one sample per round.
+ *
+ * With `slice` below `units`, a round takes turns in slices of that many
+ * units (the order rotating per slice), so that every contender's units of
+ * a round are spread over the same stretch of time: a disk whose fsync
+ * latency drifts over seconds (this machine's) then slows all of them alike,
+ * where whole blocks of units in turn would each meet a different latency.
  */
 export async function interleave(
   contenders: Contender[],
   rounds: number,
   units: number,
+  slice = units,
 ): Promise<Timing[]> {
   for (const contender of contenders) {
     await contender.prepare?.();
     await contender.run();
   }
   const samples = contenders.map(() => [] as number[]);
+  const turns = Math.ceil(units / slice);
   for (let round = 0; round < rounds; round++) {
-    for (let step = 0; step < contenders.length; step++) {
-      const index = (round + step) % contenders.length;
-      const contender = contenders[index];
-      await contender.prepare?.();
-      const start = performance.now();
-      for (let unit = 0; unit < units; unit++) await contender.run();
-      samples[index].push((performance.now() - start) / units);
+    const spent = contenders.map(() => 0);
+    for (let turn = 0; turn < turns; turn++) {
+      const count = Math.min(slice, units - turn * slice);
+      for (let step = 0; step < contenders.length; step++) {
+        const index = (round * turns + turn + step) % contenders.length;
+        const contender = contenders[index];
+        await contender.prepare?.();
+        const start = performance.now();
+        for (let unit = 0; unit < count; unit++) await contender.run();
+        spent[index] += performance.now() - start;
+      }
     }
+    spent.forEach((total, index) => samples[index].push(total / units));
   }
   return contenders.map(({ name }, index) => ({
     name,
