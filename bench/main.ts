@@ -339,6 +339,17 @@ function renderResults(
   ].join("\n");
 }
 
+/**
+ * When the results were measured: the full run's date, and the last partial
+ * run's when some rows were re-measured since (RESULTS.md lists which).
+ */
+function measuredWhen(machine: Machine): string {
+  const later = machine.remeasured?.match(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/g);
+  return later?.length
+    ? `${machine.date}, rows re-measured up to ${later.at(-1)}`
+    : machine.date;
+}
+
 function renderReadme(
   machine: Machine,
   results: RuntimeResults[],
@@ -347,7 +358,7 @@ function renderReadme(
   return [
     "<!-- bench:start -->",
     "",
-    `${machine.date}, ${machine.machine}.`,
+    `${measuredWhen(machine)}, ${machine.machine}.`,
     "",
     renderSummary(results, opfs),
     "",
@@ -412,7 +423,8 @@ if (write || render) {
     renderChart(
       results,
       opfs,
-      `${machine.date}, ${machine.machine}; bench/RESULTS.md has every row.`,
+      // The machine is in RESULTS.md: the caption must fit the chart's width.
+      `${measuredWhen(machine)}; bench/RESULTS.md has every row.`,
     ),
   );
   const readme = path.join(root, "README.md");
