@@ -12,7 +12,7 @@
  * The first two differ by what this library adds to its own calls (the
  * protocol's JavaScript, its checks); the third shows what that much CPU
  * time between fsyncs costs on the disk: about its own length in the runs
- * of 2026-12-01 17:10 UTC on the xfs image and ext4, though one earlier
+ * of 2026-12-01 17:00 UTC on the xfs image and ext4, though one earlier
  * /tmp experiment on the xfs image had seen twice that.
  *
  *   deno run -A bench/cpu_between_fsyncs.ts [--dir DIR] [--spin µs] [--block N]
