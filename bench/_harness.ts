@@ -24,6 +24,17 @@ export interface Timing {
   median: number;
 }
 
+/**
+ * The value after `name` on the command line (`--rounds 5`), or `fallback`:
+ * the options of the standalone bench scripts.
+ */
+export function option(name: string, fallback: string): string {
+  const args = (globalThis as unknown as { process: { argv: string[] } })
+    .process.argv;
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : fallback;
+}
+
 /** The middle value (upper middle for an even count). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

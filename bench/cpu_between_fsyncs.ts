@@ -28,13 +28,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { writeFileSync } from "../mod.ts";
-import { median } from "./_harness.ts";
+import { median, option } from "./_harness.ts";
+import { detectRuntime } from "../src/runtime.ts";
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const SPIN_MS = Number(option("--spin", "150")) / 1000;
 const BLOCK = Number(option("--block", "200"));
 const ROUNDS = 12;
@@ -101,11 +97,7 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const runtime = "Deno" in globalThis
-  ? "Deno"
-  : "Bun" in globalThis
-  ? "Bun"
-  : "Node";
+const runtime = detectRuntime();
 console.log(
   `${runtime}, 1 KiB at "file" in ${dir}, blocks of ${BLOCK}, medians of ${ROUNDS} rounds:`,
 );

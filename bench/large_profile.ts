@@ -28,14 +28,11 @@ import * as path from "node:path";
 import process from "node:process";
 import { writeFile } from "../mod.ts";
 import { baselines, type Durability } from "./_baselines.ts";
-import { median } from "./_harness.ts";
+import { median, option } from "./_harness.ts";
+import { detectRuntime } from "../src/runtime.ts";
 
 const MiB = 1024 * 1024;
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const SIZE = Number(option("--size", "1024")) * MiB;
 const ROUNDS = Number(option("--rounds", "5"));
 const DURABILITIES = option("--durability", "none,file,full")
@@ -210,11 +207,7 @@ async function profileAsync(durability: Durability) {
   for (const target of targets) fs.rmSync(target);
 }
 
-const runtime = "Deno" in globalThis
-  ? "Deno"
-  : "Bun" in globalThis
-  ? "Bun"
-  : "Node";
+const runtime = detectRuntime();
 const fsType = execFileSync("stat", ["-f", "-c", "%T", root], {
   encoding: "utf8",
 }).trim();

@@ -25,15 +25,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import process from "node:process";
-import { median } from "./_harness.ts";
+import { median, option } from "./_harness.ts";
+import { detectRuntime } from "../src/runtime.ts";
 
 const MiB = 1024 * 1024;
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const SIZE = Number(option("--size", "1024")) * MiB;
 const ROUNDS = Number(option("--rounds", "6"));
 const DURABILITY = option("--durability", "none");
@@ -105,11 +100,7 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const runtime = "Deno" in globalThis
-  ? "Deno"
-  : "Bun" in globalThis
-  ? "Bun"
-  : "Node";
+const runtime = detectRuntime();
 const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(" ");
 console.log(
   `${runtime}, ${

@@ -23,14 +23,7 @@ import * as path from "node:path";
 import { writeFile } from "../mod.ts";
 import { poolPolicy } from "../src/_driver.ts";
 import { baselines, type Durability } from "./_baselines.ts";
-import { type Contender, interleave } from "./_harness.ts";
-
-const args = (globalThis as unknown as { process: { argv: string[] } })
-  .process.argv;
-function option(name: string, fallback: string): string {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : fallback;
-}
+import { type Contender, interleave, option } from "./_harness.ts";
 
 const directories = Number(option("--dirs", "10"));
 const perDirectory = Number(option("--per", "100"));

@@ -23,7 +23,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import process from "node:process";
 import { createAtomicWrite } from "../src/_api.ts";
 import type { Backend } from "../src/_backend.ts";
 import { createBunBackend } from "../src/backends/bun.ts";
@@ -32,12 +31,8 @@ import { createNodeBackend } from "../src/backends/node.ts";
 import type { Durability } from "../src/options.ts";
 import { detectRuntime } from "../src/runtime.ts";
 import { baselines } from "./_baselines.ts";
+import { option } from "./_harness.ts";
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : fallback;
-};
 const durability = option("--durability", "none") as Durability;
 const writes = Number(option("--writes", "2000"));
 const concurrent = Number(option("--concurrent", "1"));
