@@ -9,7 +9,10 @@
  * - the backend's primitives called directly, in the protocol's order
  *   (realPath, stat, createTemp, statHandle, write, [sync], close, rename,
  *   [syncDirectory]), with no protocol around them;
- * - those direct calls plus a busy loop as long as the protocol alone took.
+ * - those direct calls plus a busy loop as long as the protocol alone took;
+ * - the bare inline protocol of `bench/_baselines.ts` (exclusive create,
+ *   write, [fsync], close, rename, [directory fsync]), with and without one
+ *   stat of its target first.
  *
  * The library minus the direct calls is what the protocol costs where it
  * runs, between real system calls; the last row shows what as much plain
@@ -20,6 +23,11 @@
  * with page-table isolation and no PCID, so that every system call empties
  * the TLB) code that runs between system calls costs more than alone, and
  * the protocol's many small functions more than a tight loop.
+ *
+ * The last line splits the library's distance to the inline protocol into
+ * what one stat does to the write (on the bench's xfs image, a host-disk
+ * write per fsync: see `bench/image_timestamps.ts`), what its other extra
+ * calls cost (realpath, fstat, the backend's wrappers) and the protocol.
  *
  *   deno run -A bench/protocol_cost.ts [--dir DIR] [--durability none|file|full] [--block N]
  *   bun bench/protocol_cost.ts [...]
@@ -40,6 +48,7 @@ import { createDenoBackend } from "../src/backends/deno.ts";
 import { createNodeBackend } from "../src/backends/node.ts";
 import type { Durability } from "../src/options.ts";
 import { detectRuntime } from "../src/runtime.ts";
+import { baselines } from "./_baselines.ts";
 import { median, option } from "./_harness.ts";
 
 const durability = option("--durability", "none") as Durability;
@@ -129,6 +138,9 @@ try {
   const loop = median(Array.from({ length: 5 }, () => block(runAlone)));
   const direct = directCalls(targetOf("direct"));
   const directSpin = directCalls(targetOf("spin"));
+  const base = baselines();
+  const inlineTarget = targetOf("inline");
+  const statTarget = targetOf("inline-stat");
   const contenders: [string, () => void][] = [
     [
       "this library's writeFileSync",
@@ -140,6 +152,13 @@ try {
       spin(loop);
       directSpin();
     }],
+    ["the inline protocol", () => {
+      base.inlineWriteSync(inlineTarget, bytes, durability);
+    }],
+    ["the inline protocol + a stat", () => {
+      real.stat(statTarget);
+      base.inlineWriteSync(statTarget, bytes, durability);
+    }],
   ];
   const times = contenders.map(() => [] as number[]);
   for (let round = 0; round < ROUNDS; round++) {
@@ -148,7 +167,7 @@ try {
       times[index].push(block(contenders[index][1]));
     }
   }
-  const [ours, protocol, calls, spun] = times.map(median);
+  const [ours, protocol, calls, spun, inline, inlineStat] = times.map(median);
   console.log(
     `${runtime}, 1 KiB writeFileSync at "${durability}" in ${directory}, blocks of ${BLOCK}, medians of ${ROUNDS} rounds:`,
   );
@@ -165,6 +184,14 @@ try {
     }x its ${protocol.toFixed(1)} µs alone; the loop adds ${
       loopAdded.toFixed(1)
     } µs, ${(loopAdded / loop).toFixed(1)}x its ${loop.toFixed(1)} µs`,
+  );
+  const sign = (value: number) => `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
+  console.log(
+    `  the library ÷ the inline protocol: ${(ours / inline).toFixed(2)}x, ${
+      sign(ours - inline)
+    } µs = a stat ${sign(inlineStat - inline)} + the other extra calls ${
+      sign(calls - inlineStat)
+    } + the protocol ${sign(ours - calls)}`,
   );
 } finally {
   fs.rmSync(directory, { recursive: true, force: true });
