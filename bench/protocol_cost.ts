@@ -27,12 +27,16 @@
  * The last line splits the library's distance to the inline protocol into
  * what one stat does to the write (on the bench's xfs image, a host-disk
  * write per fsync: see `bench/image_timestamps.ts`), what its other extra
- * calls cost (realpath, fstat, the backend's wrappers) and the protocol.
+ * calls cost (realpath, fstat, the backend's wrappers) and the protocol. At
+ * "full" on the xfs image those parts swung by ±150 µs from run to run on
+ * 2026-12-01 (the busy loop's share from -95 to +198 µs), while the total
+ * stayed at 1.17-1.46x: read the parts at "none" or "file".
  *
  *   deno run -A bench/protocol_cost.ts [--dir DIR] [--durability none|file|full] [--block N]
  *   bun bench/protocol_cost.ts [...]
  *   node --import tsx bench/protocol_cost.ts [...]
  *
+ * Each row gives the wall time and the process's user CPU time per write.
  * Defaults: the temp directory, "none", blocks of 200 writes. Not part of
  * `deno task bench`.
  */
@@ -40,6 +44,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import process from "node:process";
 import { createAtomicWrite } from "../src/_api.ts";
 import type { Backend, Primitives } from "../src/_backend.ts";
 import { tempName } from "../src/_path.ts";
@@ -113,11 +118,15 @@ function spin(microseconds: number): void {
   while (performance.now() < until) { /* the CPU time under test */ }
 }
 
-/** µs per write of `run`, over one block. */
-function block(run: () => void): number {
+/** µs per write of `run` over one block: wall time and user CPU time. */
+function block(run: () => void): { wall: number; user: number } {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let write = 0; write < BLOCK; write++) run();
-  return (performance.now() - start) * 1000 / BLOCK;
+  return {
+    wall: (performance.now() - start) * 1000 / BLOCK,
+    user: process.cpuUsage(cpu).user / BLOCK,
+  };
 }
 
 try {
@@ -135,7 +144,7 @@ try {
   // Warm up, then measure how long the protocol alone takes, for the loop
   // (it keeps getting faster for a while: the output gives both lengths).
   for (let round = 0; round < 20; round++) block(runAlone);
-  const loop = median(Array.from({ length: 5 }, () => block(runAlone)));
+  const loop = median(Array.from({ length: 5 }, () => block(runAlone).wall));
   const direct = directCalls(targetOf("direct"));
   const directSpin = directCalls(targetOf("spin"));
   const base = baselines();
@@ -161,10 +170,13 @@ try {
     }],
   ];
   const times = contenders.map(() => [] as number[]);
+  const userTimes = contenders.map(() => [] as number[]);
   for (let round = 0; round < ROUNDS; round++) {
     for (let step = 0; step < contenders.length; step++) {
       const index = (round + step) % contenders.length;
-      times[index].push(block(contenders[index][1]));
+      const { wall, user } = block(contenders[index][1]);
+      times[index].push(wall);
+      userTimes[index].push(user);
     }
   }
   const [ours, protocol, calls, spun, inline, inlineStat] = times.map(median);
@@ -173,7 +185,9 @@ try {
   );
   contenders.forEach(([name], index) => {
     console.log(
-      `  ${name.padEnd(36)} ${median(times[index]).toFixed(1).padStart(7)} µs`,
+      `  ${name.padEnd(36)} ${
+        median(times[index]).toFixed(1).padStart(7)
+      } µs, user CPU ${median(userTimes[index]).toFixed(1).padStart(6)} µs`,
     );
   });
   const added = ours - calls;
