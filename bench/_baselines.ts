@@ -35,6 +35,18 @@ export interface Baselines {
     bytes: Uint8Array,
     durability: Durability,
   ): void;
+  /**
+   * The inline protocol plus the three calls this library makes to keep its
+   * guarantees: a realpath and a stat of the target before the create, an
+   * fstat of the new file after it (see `resolveTarget`, `createTemp` and
+   * `applyOwnerAndMode` in `src/_protocol.ts`). Their results are not used:
+   * this measures what the calls cost.
+   */
+  checkedInlineWrite(
+    path: string,
+    bytes: Uint8Array,
+    durability: Durability,
+  ): Promise<void>;
   plainStream(
     path: string,
     chunks: AsyncIterable<Uint8Array>,
@@ -106,7 +118,12 @@ export function nodeFsBaselines(): Baselines {
     durability: Durability,
     fill: (fd: number) => Promise<void>,
     copyFrom?: string,
+    checks = false,
   ) => {
+    if (checks) {
+      await call<string>((done) => fs.realpath.native(path, done));
+      await call<fs.Stats>((done) => fs.stat(path, done));
+    }
     const temp = tempBeside(path);
     let fd: number;
     if (copyFrom) {
@@ -118,6 +135,7 @@ export function nodeFsBaselines(): Baselines {
       fd = await open(temp, "wx");
     }
     try {
+      if (checks) await call<fs.Stats>((done) => fs.fstat(fd, done));
       await fill(fd);
       if (durability !== "none") await fsync(fd);
     } catch (error) {
@@ -157,6 +175,14 @@ export function nodeFsBaselines(): Baselines {
       inPlace(path, "w", durability, (fd) => writeAll(fd, bytes)),
     inlineWrite: (path, bytes, durability) =>
       atomically(path, durability, (fd) => writeAll(fd, bytes)),
+    checkedInlineWrite: (path, bytes, durability) =>
+      atomically(
+        path,
+        durability,
+        (fd) => writeAll(fd, bytes),
+        undefined,
+        true,
+      ),
     inlineWriteSync(path, bytes, durability) {
       const temp = tempBeside(path);
       const fd = fs.openSync(temp, "wx", 0o666);
@@ -210,7 +236,12 @@ export function denoBaselines(): Baselines {
     durability: Durability,
     fill: (file: Deno.FsFile) => Promise<void>,
     copyFrom?: string,
+    checks = false,
   ) => {
+    if (checks) {
+      await Deno.realPath(path);
+      await Deno.stat(path);
+    }
     const temp = tempBeside(path);
     let file: Deno.FsFile;
     if (copyFrom) {
@@ -221,6 +252,7 @@ export function denoBaselines(): Baselines {
       file = await Deno.open(temp, { write: true, createNew: true });
     }
     try {
+      if (checks) await file.stat();
       await fill(file);
       if (durability !== "none") await file.sync();
       file.close();
@@ -254,6 +286,14 @@ export function denoBaselines(): Baselines {
       inPlace(path, truncate, durability, (file) => writeAll(file, bytes)),
     inlineWrite: (path, bytes, durability) =>
       atomically(path, durability, (file) => writeAll(file, bytes)),
+    checkedInlineWrite: (path, bytes, durability) =>
+      atomically(
+        path,
+        durability,
+        (file) => writeAll(file, bytes),
+        undefined,
+        true,
+      ),
     inlineWriteSync(path, bytes, durability) {
       const temp = tempBeside(path);
       const file = Deno.openSync(temp, { write: true, createNew: true });

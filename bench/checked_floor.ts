@@ -1,0 +1,96 @@
+/**
+ * Issue 13 part 1: how much of the distance to the floor is the price of
+ * this library's checks. Concurrent 1 KiB writes at "full" (`--per` files
+ * in each of `--dirs` directories, all at once), interleaved rounds,
+ * medians:
+ *
+ * - this library's `writeFile`;
+ * - the inline protocol of `bench/_baselines.ts`;
+ * - the floor: the inline protocol without its directory fsync;
+ * - the checked floor: the floor plus the three calls this library makes to
+ *   keep its guarantees (realpath and stat of the target, fstat of the new
+ *   file; `checkedInlineWrite`).
+ *
+ * "checked floor ÷ floor" is what those calls cost; "ours ÷ checked floor"
+ * what is left to this library's own work. In the runs of 2026-12-01 ~17:45
+ * UTC: checked floor ÷ floor 0.95-1.31; ours ÷ checked floor 0.98-1.11 on
+ * ext4 and 1.06-1.44 on the xfs image (Deno, Bun, Node; 100 files in one
+ * directory and 1,000 over 10).
+ *
+ *   deno run -A bench/checked_floor.ts [--dir DIR] [--dirs 1] [--per 100] [--rounds 7]
+ *   bun bench/checked_floor.ts [...]
+ *   node --import tsx bench/checked_floor.ts [...]
+ *
+ * Not part of `deno task bench`.
+ */
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { writeFile } from "../mod.ts";
+import { detectRuntime } from "../src/runtime.ts";
+import { baselines } from "./_baselines.ts";
+import { interleave, option } from "./_harness.ts";
+
+const base = baselines();
+const directories = Number(option("--dirs", "1"));
+const perDirectory = Number(option("--per", "100"));
+const rounds = Number(option("--rounds", "7"));
+const root = fs.mkdtempSync(
+  path.join(option("--dir", os.tmpdir()), "aw-checked-floor-"),
+);
+const bytes = new Uint8Array(1024).fill(97);
+
+const writers: [string, (target: string) => Promise<unknown>][] = [
+  [
+    "atomic-write",
+    (target) => writeFile(target, bytes, { durability: "full" }),
+  ],
+  ["inline protocol", (target) => base.inlineWrite(target, bytes, "full")],
+  ["floor", (target) => base.inlineWrite(target, bytes, "file")],
+  [
+    "checked floor",
+    (target) => base.checkedInlineWrite(target, bytes, "file"),
+  ],
+];
+
+try {
+  let folderCount = 0;
+  const contenders = writers.map(([name, write]) => {
+    const folders = Array.from({ length: directories }, () => {
+      const folder = path.join(root, `d${folderCount++}`);
+      fs.mkdirSync(folder);
+      return folder;
+    });
+    // Round-robin over the directories, as bench/run.ts does.
+    const targets = Array.from(
+      { length: directories * perDirectory },
+      (_, index) =>
+        path.join(
+          folders[index % directories],
+          `target-${Math.floor(index / directories)}`,
+        ),
+    );
+    for (const target of targets) fs.writeFileSync(target, bytes);
+    return { name, run: () => Promise.all(targets.map(write)) };
+  });
+  const timings = await interleave(contenders, rounds, 1);
+  const time = (name: string) =>
+    timings.find((timing) => timing.name === name)!.median;
+  console.log(
+    `${detectRuntime()}, ${
+      directories * perDirectory
+    } writes at once over ${directories} directories at "full" in ${root}, medians of ${rounds} rounds:`,
+  );
+  for (const { name, median } of timings) {
+    console.log(`  ${name.padEnd(16)} ${median.toFixed(1).padStart(8)} ms`);
+  }
+  const ratio = (a: string, b: string) => (time(a) / time(b)).toFixed(2);
+  console.log(
+    `  ours ÷ floor ${ratio("atomic-write", "floor")}, checked floor ÷ floor ${
+      ratio("checked floor", "floor")
+    }, ours ÷ checked floor ${ratio("atomic-write", "checked floor")}`,
+  );
+} finally {
+  fs.rmSync(root, { recursive: true, force: true });
+}
