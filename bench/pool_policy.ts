@@ -2,7 +2,8 @@
  * Issue 13 part 1: where the exclusive create and the rename of concurrent
  * writes should run, compared in one process (interleaved rounds, medians):
  * on the main thread (`never`), in the thread pool whenever writes span
- * directories (`spread`), or in the pool only while their measured duration
+ * directories (`spread`), every call in the pool as the inline protocol
+ * makes them (`all`), or in the pool only while their measured duration
  * on the main thread exceeds a pool trip (`measured`, what ships; see
  * `belongsInPool` in `src/_driver.ts`), against the inline protocol and, at
  * "full", the floor (the inline protocol without its directory fsync).
@@ -60,7 +61,7 @@ function contender(
   return { name, run: () => Promise.all(files.map(write)) };
 }
 
-const policies = ["never", "spread", "measured"] as const;
+const policies = ["never", "spread", "all", "measured"] as const;
 const contenders = [
   ...policies.map((mode) => {
     const files = targets(mode);

@@ -279,15 +279,15 @@ const mainThreadCost = new Map<
 const REMEASURE_MS = 1_000;
 
 /**
- * How `belongsInPool` decides: `"measured"` as described above; `"never"`
- * and `"spread"` (whenever writes span directories) only for
- * `bench/pool_policy.ts`, which compares the three in one process, and the
- * power-cut test, which must cut pooled writes. `pooled` counts the calls
- * sent to the pool, for that test to see it did. Not exported by any entry
- * point.
+ * How `belongsInPool` decides: `"measured"` as described above; `"never"`,
+ * `"spread"` (whenever writes span directories) and `"all"` (every call,
+ * as the inline protocol makes them) only for `bench/pool_policy.ts`, which
+ * compares them in one process, and the power-cut test, which must cut
+ * pooled writes. `pooled` counts the calls sent to the pool, for that test
+ * to see it did. Not exported by any entry point.
  */
 export const poolPolicy: {
-  mode: "measured" | "never" | "spread";
+  mode: "measured" | "never" | "spread" | "all";
   pooled: number;
 } = { mode: "measured", pooled: 0 };
 
@@ -298,6 +298,7 @@ function belongsInPool(name: keyof Primitives): boolean {
 }
 
 function wouldPool(name: keyof Primitives): boolean {
+  if (poolPolicy.mode === "all") return true;
   if (writesInProgress.size <= 1 || !POOLED_WHEN_SLOW.has(name)) return false;
   if (poolPolicy.mode !== "measured") return poolPolicy.mode === "spread";
   // Now and then one runs on the main thread again, so that the average
