@@ -12,10 +12,10 @@
  *   file; `checkedInlineWrite`).
  *
  * "checked floor ÷ floor" is what those calls cost; "ours ÷ checked floor"
- * what is left to this library's own work. In the runs of 2026-12-01 17:36-17:42
- * UTC: checked floor ÷ floor 0.95-1.31; ours ÷ checked floor 0.98-1.11 on
- * ext4 and 1.06-1.44 on the xfs image (Deno, Bun, Node; 100 files in one
- * directory and 1,000 over 10).
+ * what is left to this library's own work. In 24 runs, 2026-12-01
+ * 17:36-17:42 UTC (Deno, Bun, Node; 100 files in one directory and 1,000
+ * over 10): checked floor ÷ floor 0.95-1.51; ours ÷ checked floor 0.77-1.32
+ * on ext4 and 1.06-1.44 on the xfs image.
  *
  *   deno run -A bench/checked_floor.ts [--dir DIR] [--dirs 1] [--per 100] [--rounds 7]
  *   bun bench/checked_floor.ts [...]
