@@ -18,7 +18,7 @@
  * what is left to this library's own work. In 24 runs, 2026-12-01
  * 17:36-17:42 UTC (Deno, Bun, Node; 100 files in one directory and 1,000
  * over 10): checked floor ÷ floor 0.95-1.51; ours ÷ checked floor 0.77-1.32
- * on ext4 and 1.06-1.44 on the xfs image. In 12 more (17:52-17:57 UTC) the
+ * on ext4 and 1.06-1.44 on the xfs image. In 12 more (17:56-17:58 UTC) the
  * ideal group commit took about what the checked floor did, and ours was
  * 1.03-1.46x it on ext4 and 1.20-1.37x on the xfs image.
  *

@@ -17,7 +17,7 @@
  * (for a loop device: the disk under its image file), from
  * `/sys/dev/block/MAJOR:MINOR/stat`.
  *
- * In the runs of 2026-12-01 ~18:00 UTC the stat added ~0.85 host writes and
+ * In the runs of 2026-12-01 ~17:30 UTC the stat added ~0.85 host writes and
  * 60-100 µs per replace on the xfs image, and nothing on ext4. The same
  * effect traced in C: 199 of 200 replaces dirtied the image file's ext4
  * inode with a stat before each, 36 of 200 without; a `statx` that asks for
