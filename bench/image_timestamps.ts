@@ -60,12 +60,27 @@ function hostDevice(directory: string): string {
   return device;
 }
 
-/** Writes the device has completed (field 5 of its stat). */
+/**
+ * Writes the device has completed (field 5 of its stat); NaN where there is
+ * no block device (tmpfs), so that the output says n/a.
+ */
 function writesCompleted(device: string): number {
-  return Number(
-    fs.readFileSync(`${device}/stat`, "utf8").trim().split(/\s+/)[4],
-  );
+  try {
+    return Number(
+      fs.readFileSync(`${device}/stat`, "utf8").trim().split(/\s+/)[4],
+    );
+  } catch {
+    return NaN;
+  }
 }
+
+const perReplace = (value: number) =>
+  Number.isNaN(value) ? "n/a" : value.toFixed(2);
+
+const signed = (value: number, digits: number) =>
+  Number.isNaN(value)
+    ? "n/a"
+    : `${value >= 0 ? "+" : ""}${value.toFixed(digits)}`;
 
 function measure(directory: string): void {
   const device = hostDevice(directory);
@@ -104,10 +119,11 @@ function measure(directory: string): void {
     fs.rmSync(work, { recursive: true, force: true });
   }
   const fileSystem = describeFileSystem(directory);
+  const disk = fs.existsSync(device)
+    ? fs.realpathSync(device).split("/").pop()
+    : "none";
   console.log(
-    `${fileSystem.type} at ${directory} (host disk ${
-      fs.realpathSync(device).split("/").pop()
-    }), 1 KiB replaces at "file", blocks of ${BLOCK}, medians of ${ROUNDS} rounds:`,
+    `${fileSystem.type} at ${directory} (host disk ${disk}), 1 KiB replaces at "file", blocks of ${BLOCK}, medians of ${ROUNDS} rounds:`,
   );
   const [plain, withStat] = contenders.map((contender) => ({
     time: median(contender.times),
@@ -115,15 +131,15 @@ function measure(directory: string): void {
   }));
   console.log(
     `  without a stat  ${plain.time.toFixed(0).padStart(6)} µs, ${
-      plain.writes.toFixed(2)
+      perReplace(plain.writes)
     } host writes per replace`,
   );
   console.log(
     `  with a stat     ${withStat.time.toFixed(0).padStart(6)} µs, ${
-      withStat.writes.toFixed(2)
-    } host writes per replace (+${
-      (withStat.time - plain.time).toFixed(0)
-    } µs, ${(withStat.writes - plain.writes).toFixed(2)} writes)`,
+      perReplace(withStat.writes)
+    } host writes per replace (${signed(withStat.time - plain.time, 0)} µs, ${
+      signed(withStat.writes - plain.writes, 2)
+    } writes)`,
   );
 }
 
