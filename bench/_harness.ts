@@ -7,6 +7,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** One way of doing a workload's unit of work. */
 export interface Contender {
@@ -33,6 +34,36 @@ export function option(name: string, fallback: string): string {
     .process.argv;
   const index = args.indexOf(name);
   return index >= 0 ? args[index + 1] : fallback;
+}
+
+/**
+ * `directories` fresh directories under `root` (named `prefix-N`), each with
+ * `perDirectory` files holding `bytes`. Returns the directories and the files
+ * in round-robin order over them, so that writing the files in order keeps
+ * every directory busy at once.
+ */
+export function spreadFiles(
+  root: string,
+  prefix: string,
+  directories: number,
+  perDirectory: number,
+  bytes: Uint8Array,
+): { folders: string[]; files: string[] } {
+  const folders = Array.from({ length: directories }, (_, index) => {
+    const folder = path.join(root, `${prefix}-${index}`);
+    fs.mkdirSync(folder);
+    return folder;
+  });
+  const files = Array.from(
+    { length: directories * perDirectory },
+    (_, index) =>
+      path.join(
+        folders[index % directories],
+        `target-${Math.floor(index / directories)}`,
+      ),
+  );
+  for (const file of files) fs.writeFileSync(file, bytes);
+  return { folders, files };
 }
 
 /** The middle value (upper middle for an even count). */

@@ -35,7 +35,7 @@ import * as path from "node:path";
 import { writeFile } from "../mod.ts";
 import { detectRuntime } from "../src/runtime.ts";
 import { baselines } from "./_baselines.ts";
-import { interleave, option } from "./_harness.ts";
+import { interleave, option, spreadFiles } from "./_harness.ts";
 
 const base = baselines();
 const directories = Number(option("--dirs", "1"));
@@ -73,25 +73,17 @@ const writers: [string, (target: string) => Promise<unknown>][] = [
 ];
 
 try {
-  let folderCount = 0;
   const contenders = [...writers, [IDEAL, writers[3][1]] as const].map((
     [name, write],
+    index,
   ) => {
-    const folders = Array.from({ length: directories }, () => {
-      const folder = path.join(root, `d${folderCount++}`);
-      fs.mkdirSync(folder);
-      return folder;
-    });
-    // Round-robin over the directories, as bench/run.ts does.
-    const targets = Array.from(
-      { length: directories * perDirectory },
-      (_, index) =>
-        path.join(
-          folders[index % directories],
-          `target-${Math.floor(index / directories)}`,
-        ),
+    const { folders, files: targets } = spreadFiles(
+      root,
+      `d${index}`,
+      directories,
+      perDirectory,
+      bytes,
     );
-    for (const target of targets) fs.writeFileSync(target, bytes);
     if (name !== IDEAL) {
       return { name, run: () => Promise.all(targets.map(write)) };
     }

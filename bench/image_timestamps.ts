@@ -10,8 +10,9 @@
  * inode in ext4's journal: one more write on the host disk per durable
  * write. A disk that is a disk has no image file to commit.
  *
- * Sequential 1 KiB replaces at "file" with bare `node:fs` calls (exclusive
- * create, write, fsync, close, rename), with and without one `statSync` of
+ * Sequential 1 KiB replaces at "file" with bare `node:fs` calls (the
+ * synchronous inline protocol of `bench/_baselines.ts`: exclusive create,
+ * write, fsync, close, rename), with and without one `statSync` of
  * the target before each, in blocks taking turns, medians of 15 rounds; for
  * each, the writes completed per replace by the disk under the directory
  * (for a loop device: the disk under its image file), from
@@ -34,6 +35,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { nodeFsBaselines } from "./_baselines.ts";
 import { median, option } from "./_harness.ts";
 import { describeFileSystem, mountXfs, xfsUnavailable } from "./_mount.ts";
 
@@ -85,18 +87,10 @@ const signed = (value: number, digits: number) =>
 function measure(directory: string): void {
   const device = hostDevice(directory);
   const work = fs.mkdtempSync(path.join(directory, "aw-image-timestamps-"));
-  let count = 0;
+  const inline = nodeFsBaselines();
   const replace = (target: string, statFirst: boolean) => {
     if (statFirst) fs.statSync(target);
-    const temp = `${target}.${count++}.tmp`;
-    const fd = fs.openSync(temp, "wx", 0o644);
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, target);
+    inline.inlineWriteSync(target, bytes, "file");
   };
   const contenders = [false, true].map((statFirst) => {
     const target = path.join(work, statFirst ? "stat" : "plain");

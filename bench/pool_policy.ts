@@ -24,7 +24,7 @@ import * as path from "node:path";
 import { writeFile } from "../mod.ts";
 import { poolPolicy } from "../src/_driver.ts";
 import { baselines, type Durability } from "./_baselines.ts";
-import { type Contender, interleave, option } from "./_harness.ts";
+import { type Contender, interleave, option, spreadFiles } from "./_harness.ts";
 
 const directories = Number(option("--dirs", "10"));
 const perDirectory = Number(option("--per", "100"));
@@ -36,21 +36,7 @@ const base = baselines();
 
 /** Fresh targets for one contender, round-robin over its directories. */
 function targets(name: string): string[] {
-  const folders = Array.from({ length: directories }, (_, index) => {
-    const folder = path.join(root, `${name}-${index}`);
-    fs.mkdirSync(folder);
-    return folder;
-  });
-  const files = Array.from(
-    { length: directories * perDirectory },
-    (_, index) =>
-      path.join(
-        folders[index % directories],
-        `t-${Math.floor(index / directories)}`,
-      ),
-  );
-  for (const file of files) fs.writeFileSync(file, bytes);
-  return files;
+  return spreadFiles(root, name, directories, perDirectory, bytes).files;
 }
 
 function contender(
