@@ -20,9 +20,11 @@
  * the protocol alone took 6-16 µs per write, yet added 11-40 µs to its
  * calls: 1.3-3.6x its own length (Deno, Bun, Node; ext4 and the xfs image),
  * where a plain loop added 1.1-1.6x its length. On this machine (a PVM guest
- * with page-table isolation and no PCID, so that every system call empties
- * the TLB) code that runs between system calls costs more than alone, and
- * the protocol's many small functions more than a tight loop.
+ * with page-table isolation and no PCID) every system call throws away the
+ * address translations, and each 4 KiB page touched after one costs ~3 ns
+ * more (`bench/syscall_pages.c`): code that runs between system calls costs
+ * more than alone, and the protocol's many small functions (likely touching
+ * more pages) more than a tight loop.
  *
  * The last line splits the library's distance to the inline protocol into
  * what one stat does to the write (on the bench's xfs image, a host-disk
